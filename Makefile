@@ -1,0 +1,64 @@
+# The two commands: `make demo` and `make test`. Everything else is a step of theirs or a tool.
+SHELL := /bin/bash
+PY := .venv/bin/python
+SESSHU := .venv/bin/sesshu
+PORT ?= 8000
+RESIDENTS ?= 20000
+SEED ?= 1
+PG_URL ?= postgres://postgres@127.0.0.1:5432/sesshu
+export DJANGO_SETTINGS_MODULE ?= sesshu.settings.demo
+
+.PHONY: demo setup test lint test-sqlite test-postgres browser-deps bench bench-quick lock clean
+
+.venv/.installed: requirements.lock requirements-dev.lock pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock -r requirements-dev.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+# Compiled translations and collected static files are build products, not sources.
+setup: .venv/.installed
+	@mkdir -p var
+	$(SESSHU) compilemessages --ignore '.venv/*' -v 0
+	$(SESSHU) collectstatic --noinput -v 0
+
+demo: setup
+	$(SESSHU) migrate --noinput -v 0
+	$(SESSHU) seed --residents $(RESIDENTS) --seed $(SEED)
+	$(SESSHU) demo_staff
+	@echo
+	@echo "sesshu is running on http://127.0.0.1:$(PORT)/  (stop with Ctrl-C)"
+	@echo "Log in with an account from var/demo-credentials.txt (readable only by you)."
+	$(SESSHU) runserver 127.0.0.1:$(PORT) --noreload
+
+lint: .venv/.installed
+	.venv/bin/ruff check sesshu tests bench
+	.venv/bin/ruff format --check sesshu tests bench
+	.venv/bin/lint-imports
+
+# The browser suite drives Debian's Chromium; install it when it is missing (CI machines run as root).
+browser-deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test-sqlite: setup browser-deps
+	DJANGO_SETTINGS_MODULE=sesshu.settings.test DATABASE_URL= .venv/bin/pytest -q
+
+test-postgres: setup browser-deps
+	DJANGO_SETTINGS_MODULE=sesshu.settings.test DATABASE_URL=$(PG_URL) .venv/bin/pytest -q
+
+test: lint test-sqlite test-postgres
+
+bench: setup
+	DJANGO_SETTINGS_MODULE=sesshu.settings.test $(PY) -m bench --pg-url $(PG_URL)
+
+bench-quick: setup
+	DJANGO_SETTINGS_MODULE=sesshu.settings.test $(PY) -m bench --quick --pg-url $(PG_URL)
+
+# Regenerate the pinned lock files after editing requirements*.in.
+lock:
+	python3 -m venv var/lockenv && var/lockenv/bin/pip install --quiet uv
+	var/lockenv/bin/uv pip compile --python-version 3.11 --generate-hashes -q requirements.in -o requirements.lock
+	var/lockenv/bin/uv pip compile --python-version 3.11 --generate-hashes -q requirements-dev.in -o requirements-dev.lock
+
+clean:
+	rm -rf .venv var/static

@@ -1,0 +1,1 @@
+"""sesshu (接種): immunization administration for Japanese municipalities."""

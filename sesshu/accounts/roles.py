@@ -1,0 +1,116 @@
+"""The rights table (権限表): each role, and exactly which permissions it grants.
+
+Rights come only from these roles. `sync_roles()` (run after every migrate) makes the groups in the
+database match this table, so a review of this file is a review of who may do what.
+A Django superuser flag grants nothing here: `has_right` reads roles only.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    name: str
+    description: str
+    permissions: tuple[str, ...]
+
+
+CLERK = Role(
+    "clerk",
+    "一般職員",
+    "Immunization clerk: searches persons, reads their register data and vaccination history.",
+    (
+        "addressee.search_person",
+        "addressee.view_person",
+        "residents.view_household",
+        "immunization.view_vaccinationrecord",
+    ),
+)
+NUMBER_USE = Role(
+    "number_use",
+    "番号利用事務担当",
+    "Number-use clerk: everything a clerk does, and My Number work (from the addressee issue on).",
+    CLERK.permissions + ("addressee.use_mynumber",),
+)
+SUPERVISOR = Role(
+    "supervisor",
+    "監督者",
+    "Supervisor: reads what clerks read, reviews the audit log of the section.",
+    CLERK.permissions + ("audit.view_auditevent",),
+)
+AUDITOR = Role(
+    "auditor",
+    "監査担当",
+    "Auditor: the audit log only, and the chain check; no personal data.",
+    ("audit.view_auditevent", "audit.verify_chain"),
+)
+SYSADMIN = Role(
+    "sysadmin",
+    "システム管理者",
+    "System administrator: staff accounts, terminals and API tokens; no personal data by default.",
+    (
+        "accounts.view_staff",
+        "accounts.add_staff",
+        "accounts.change_staff",
+        "auth.view_group",
+        "accounts.view_terminal",
+        "accounts.add_terminal",
+        "accounts.change_terminal",
+        "accounts.view_apitoken",
+        "accounts.change_apitoken",
+    ),
+)
+ROLES: tuple[Role, ...] = (CLERK, NUMBER_USE, SUPERVISOR, AUDITOR, SYSADMIN)
+ROLES_BY_CODE = {role.code: role for role in ROLES}
+
+
+def group_name(role: Role) -> str:
+    return f"{role.name} ({role.code})"
+
+
+def sync_roles() -> None:
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    # post_migrate reaches apps one by one; make sure every app's permissions exist before granting.
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=group_name(role))
+        wanted = []
+        for dotted in role.permissions:
+            app_label, codename = dotted.split(".")
+            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
+
+
+def assign_role(user, role_code: str) -> None:
+    from django.contrib.auth.models import Group
+
+    user.groups.add(Group.objects.get(name=group_name(ROLES_BY_CODE[role_code])))
+
+
+def rights_of(user) -> frozenset[str]:
+    """The permissions the user's roles grant ("app.codename"), cached on the user object."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_sesshu_rights", None)
+    if cached is None:
+        from django.contrib.auth.models import Permission
+
+        rows = Permission.objects.filter(group__user=user).values_list("content_type__app_label", "codename")
+        cached = frozenset(f"{app}.{code}" for app, code in rows)
+        user._sesshu_rights = cached
+    return cached
+
+
+def has_right(user, permission: str) -> bool:
+    return permission in rights_of(user)
+
+
+def roles_of(user) -> list[Role]:
+    names = set(user.groups.values_list("name", flat=True))
+    return [role for role in ROLES if group_name(role) in names]

@@ -1,0 +1,1 @@
+"""Shared kernel: Japanese text normalization, 和暦 dates, bilingual problems, pagination."""

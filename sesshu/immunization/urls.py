@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "immunization"
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("<int:person_id>/", views.person_detail, name="person"),
+]

@@ -1,0 +1,1 @@
+"""Settings modules: ``demo`` (embedded SQLite, the default), ``production`` and ``test``."""

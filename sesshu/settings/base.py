@@ -1,0 +1,142 @@
+"""Settings shared by every deployment. Deployment-specific modules import * from here."""
+
+from pathlib import Path
+
+from .env import env_int, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent  # the sesshu package
+PROJECT_DIR = BASE_DIR.parent
+VAR_DIR = Path(env_str("SESSHU_VAR_DIR", str(PROJECT_DIR / "var")))
+
+DEBUG = False
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "axes",
+    "sesshu.core",
+    "sesshu.audit",
+    "sesshu.accounts",
+    "sesshu.residents",
+    "sesshu.addressee",
+    "sesshu.immunization",
+    "sesshu.portal",
+    "sesshu.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sesshu.audit.middleware.AuditContextMiddleware",
+    "sesshu.accounts.middleware.IdleLogoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "sesshu.urls"
+WSGI_APPLICATION = "sesshu.wsgi.application"
+AUTH_USER_MODEL = "accounts.Staff"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "sesshu.accounts.context_processors.staff_rights",
+            ],
+        },
+    }
+]
+
+# Passwords: argon2 first (the seeds ask for strong authentication); rules a city's policy expects.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "sesshu.accounts.validators.CharacterClassValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Lockout after repeated failures (django-axes): per user name and address.
+AXES_FAILURE_LIMIT = env_int("SESSHU_LOCKOUT_FAILURES", 5)
+AXES_COOLOFF_TIME = env_int("SESSHU_LOCKOUT_MINUTES", 30) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "sesshu.accounts.views.locked_out"
+AXES_VERBOSE = False
+
+# Sessions: logged out after this many idle seconds (the seeds' 自動ログオフ); closed with the browser.
+SESSHU_IDLE_TIMEOUT_SECONDS = env_int("SESSHU_IDLE_TIMEOUT_SECONDS", 15 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = 12 * 60 * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Language: Japanese by default, English on request (the language switch in the header).
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Tokyo"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# Search results per page on screens and in the API (the API caps what a caller may ask for).
+SESSHU_PAGE_SIZE = 20
+SESSHU_API_MAX_PAGE_SIZE = 100
+
+# Requests from these addresses may name the client in X-Forwarded-For (a reverse proxy).
+SESSHU_TRUSTED_PROXIES: list[str] = []
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        # Never log request parameters: they may carry names, addresses or numbers.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
+}
+
+# The audit log names the designated terminal (accounts.Terminal) a request came from.
+SESSHU_TERMINAL_RESOLVER = "sesshu.accounts.terminals.terminal_name"

@@ -1,0 +1,21 @@
+"""Test settings: SQLite by default, PostgreSQL when DATABASE_URL names it (CI runs both)."""
+
+import os
+
+import dj_database_url
+
+from .base import *  # noqa: F403
+
+SECRET_KEY = "test-only-key-not-for-any-deployment"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+_url = os.environ.get("DATABASE_URL", "sqlite:///:memory:")
+DATABASES = {"default": dj_database_url.parse(_url)}
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SESSHU_TEST_DB", "test_sesshu")}
+# Argon2 is checked in its own test; the suite hashes quickly.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True

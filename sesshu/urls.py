@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from sesshu.portal.api import api
+
+admin.site.site_header = "sesshu システム管理"
+admin.site.site_title = "sesshu"
+
+urlpatterns = [
+    path("", include("sesshu.portal.urls")),
+    path("accounts/", include("sesshu.accounts.urls")),
+    path("persons/", include("sesshu.immunization.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "sesshu.portal.views.bad_request"
+handler403 = "sesshu.portal.views.permission_denied"
+handler404 = "sesshu.portal.views.not_found"
+handler500 = "sesshu.portal.views.server_error"
