@@ -8,7 +8,7 @@ SEED ?= 1
 PG_URL ?= postgres://postgres@127.0.0.1:5432/sesshu
 export DJANGO_SETTINGS_MODULE ?= sesshu.settings.demo
 
-.PHONY: demo setup test lint test-sqlite test-postgres browser-deps bench bench-quick lock clean
+.PHONY: demo setup pg test lint test-sqlite test-postgres browser-deps bench bench-quick lock clean
 
 .venv/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -43,15 +43,22 @@ browser-deps:
 test-sqlite: setup browser-deps
 	DJANGO_SETTINGS_MODULE=sesshu.settings.test DATABASE_URL= .venv/bin/pytest -q
 
-test-postgres: setup browser-deps
+# PostgreSQL 15 on 127.0.0.1:5432 (trust auth on these machines): start it when it is down.
+pg:
+	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in $$(seq 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+	@psql -h 127.0.0.1 -U postgres -tAc "select 1 from pg_database where datname='sesshu'" | grep -q 1 \
+	  || createdb -h 127.0.0.1 -U postgres sesshu
+
+test-postgres: setup browser-deps pg
 	DJANGO_SETTINGS_MODULE=sesshu.settings.test DATABASE_URL=$(PG_URL) .venv/bin/pytest -q
 
 test: lint test-sqlite test-postgres
 
-bench: setup
+bench: setup pg
 	DJANGO_SETTINGS_MODULE=sesshu.settings.test $(PY) -m bench --pg-url $(PG_URL)
 
-bench-quick: setup
+bench-quick: setup pg
 	DJANGO_SETTINGS_MODULE=sesshu.settings.test $(PY) -m bench --quick --pg-url $(PG_URL)
 
 # Regenerate the pinned lock files after editing requirements*.in.

@@ -31,13 +31,22 @@ def login(client):
 def family(db):
     """A household of three with vaccinations, and one moved-out person elsewhere."""
     household = make_household()
-    father_r, father = make_resident(household, given=("一郎", "イチロウ"), birth_date=date(1985, 6, 1))
-    mother_r, mother = make_resident(
-        household, family=("田中", "タナカ"), given=("花子", "ハナコ"), sex="F", relationship="妻", is_head=False,
+    _, father = make_resident(household, given=("一郎", "イチロウ"), birth_date=date(1985, 6, 1))
+    _, mother = make_resident(
+        household,
+        family=("田中", "タナカ"),
+        given=("花子", "ハナコ"),
+        sex="F",
+        relationship="妻",
+        is_head=False,
         birth_date=date(1987, 2, 14),
     )
-    child_r, child = make_resident(
-        household, family=("田中", "タナカ"), given=("翔太", "ショウタ"), relationship="子", is_head=False,
+    _, child = make_resident(
+        household,
+        family=("田中", "タナカ"),
+        given=("翔太", "ショウタ"),
+        relationship="子",
+        is_head=False,
         birth_date=date(2020, 4, 1),
     )
     make_vaccination(child, "MR", 1, date(2021, 4, 10))

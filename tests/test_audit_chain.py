@@ -18,7 +18,13 @@ pytestmark = pytest.mark.django_db
 def write_events(n: int) -> list[AuditEvent]:
     with acting_as(username="tester", route="test"):
         return [
-            record(Action.SEARCH, purpose="test", subjects=[i, i + 1], criteria={"name": f"田中{i}"}, result_count=i)
+            record(
+                Action.SEARCH,
+                purpose="test",
+                subjects=[i, i + 1],
+                criteria={"name": f"田中{i}"},
+                result_count=i,
+            )
             for i in range(n)
         ]
 
@@ -77,7 +83,10 @@ def test_sql_tampering_is_refused_on_postgresql_and_caught_by_verify_on_sqlite()
     trigger, so there the hash chain is what exposes the change."""
     write_events(2)
     if connection.vendor == "postgresql":
-        for sql in ("UPDATE audit_auditevent SET purpose = 'x' WHERE id = 1", "DELETE FROM audit_auditevent WHERE id = 2"):
+        for sql in (
+            "UPDATE audit_auditevent SET purpose = 'x' WHERE id = 1",
+            "DELETE FROM audit_auditevent WHERE id = 2",
+        ):
             with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
                 raw_update(sql, [])
         assert verify_chain().ok
@@ -128,7 +137,9 @@ def test_verify_finds_a_rewritten_chain_with_recomputed_hash():
     _disable_trigger()
     event = AuditEvent.objects.get(pk=2)
     values = {**event.__dict__, "actor_id": event.actor_id, "purpose": "forged"}
-    raw_update("UPDATE audit_auditevent SET purpose = %s, hash = %s WHERE id = 2", ["forged", event_hash(values)])
+    raw_update(
+        "UPDATE audit_auditevent SET purpose = %s, hash = %s WHERE id = 2", ["forged", event_hash(values)]
+    )
     result = verify_chain()
     assert (result.ok, result.broken_at) == (False, 3)
 

@@ -37,7 +37,11 @@ def test_logging_in_and_out_are_events(client):
     assert (login_event.action, login_event.actor) == ("login", user)
     client.post("/accounts/logout/")
     logout_event = last_event()
-    assert (logout_event.action, logout_event.actor, logout_event.detail) == ("logout", user, {"reason": "user"})
+    assert (logout_event.action, logout_event.actor, logout_event.detail) == (
+        "logout",
+        user,
+        {"reason": "user"},
+    )
     assert client.get("/").status_code == 302  # logged out
 
 
@@ -47,7 +51,11 @@ def test_a_wrong_password_is_refused_and_logged_without_the_password(client):
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
     event = last_event()
-    assert (event.action, event.outcome, event.criteria) == ("login_failed", "failed", {"username": user.username})
+    assert (event.action, event.outcome, event.criteria) == (
+        "login_failed",
+        "failed",
+        {"username": user.username},
+    )
     assert "Wrong-Password-99" not in str(AuditEvent.objects.values_list("criteria", "detail"))
 
 
@@ -110,7 +118,7 @@ def test_a_superuser_flag_grants_no_personal_data(client):
 
 def test_demo_accounts_get_random_passwords_in_a_private_file(tmp_path):
     path = tmp_path / "credentials.txt"
-    call_command("demo_staff", file=str(path), stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("demo_staff", file=str(path), stdout=open(os.devnull, "w"))
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     rows = [line.split("\t") for line in path.read_text().splitlines() if not line.startswith("#")]
     passwords = {user: password for user, password, _ in rows}
@@ -119,7 +127,7 @@ def test_demo_accounts_get_random_passwords_in_a_private_file(tmp_path):
     assert clerk.check_password(passwords["clerk1"])
     assert not Staff.objects.filter(is_superuser=True).exists()
     # Rerunning keeps the accounts and their passwords.
-    call_command("demo_staff", file=str(path), stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("demo_staff", file=str(path), stdout=open(os.devnull, "w"))
     assert Staff.objects.filter(username="clerk1").count() == 1
     assert Staff.objects.get(username="clerk1").check_password(passwords["clerk1"])
     assert not has_right(Staff.objects.get(username="admin1"), "addressee.view_person")
@@ -127,7 +135,7 @@ def test_demo_accounts_get_random_passwords_in_a_private_file(tmp_path):
 
 def test_api_tokens_authenticate_systems_and_are_stored_hashed(client, family):
     user = make_staff("clerk")
-    token, key = ApiToken.issue(user, "健診システム連携")
+    _, key = ApiToken.issue(user, "健診システム連携")
     assert key not in str(ApiToken.objects.values_list())
     response = client.get("/api/v1/persons", {"name": "タナカ"}, HTTP_AUTHORIZATION=f"Bearer {key}")
     assert response.status_code == 200
@@ -147,3 +155,19 @@ def test_revoked_and_unknown_tokens_are_refused_and_logged(client, family):
         event = last_event()
         assert (event.action, event.outcome) == ("login_failed", "failed")
         assert bearer not in str(event.detail)  # only a prefix is kept
+
+
+def test_the_token_command_creates_a_working_key_and_revokes_it(client, family):
+    import io
+
+    user = make_staff("clerk")
+    out = io.StringIO()
+    call_command(
+        "token", "create", "--user", user.username, "--name", "健診システム", stdout=out, stderr=io.StringIO()
+    )
+    key = out.getvalue().strip()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    assert client.get("/api/v1/persons", {"name": "タナカ"}, **auth).status_code == 200
+    call_command("token", "revoke", key[:8], stdout=io.StringIO())
+    assert client.get("/api/v1/persons", {"name": "タナカ"}, **auth).status_code == 401
+    assert AuditEvent.objects.filter(object_type="api_token", action="change").exists()

@@ -33,7 +33,7 @@ common = settings(max_examples=60, deadline=None, suppress_health_check=[HealthC
 @given(field=st.sampled_from(PARAMS), value=st.one_of(queries, hostile))
 def test_search_screen_never_fails(login, staff, family, field, value):
     client = login(staff["clerk"])
-    response = client.get("/persons/", {field: value, "name": value if field != "name" else value})
+    response = client.get("/persons/", {"name": "た", field: value})
     assert response.status_code in (200, 400)
     assert "<script>alert(1)</script>" not in response.content.decode()  # escaped if echoed
     assert verify_chain().ok

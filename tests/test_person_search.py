@@ -59,7 +59,9 @@ def test_results_are_paged(login, staff, settings):
     client = login(staff["clerk"])
 
     def rows(page):
-        return re.findall(r'href="/persons/(\d+)/"', search(client, name="タナカ", page=page).content.decode())
+        return re.findall(
+            r'href="/persons/(\d+)/"', search(client, name="タナカ", page=page).content.decode()
+        )
 
     pages = [rows(1), rows(2), rows(3)]
     assert [len(p) for p in pages] == [5, 5, 2]
@@ -89,7 +91,14 @@ def test_every_search_is_logged_with_its_criteria_and_count(login, staff, family
 
 def test_the_person_page_shows_5_information_household_and_history(login, staff, family):
     html = login(staff["clerk"]).get(f"/persons/{family['child'].pk}/").content.decode()
-    for text in ["田中 翔太", "タナカ ショウタ", "2020-04-01", "令和2年4月1日", "359-0001", "緑町3丁目2番5号"]:
+    for text in [
+        "田中 翔太",
+        "タナカ ショウタ",
+        "2020-04-01",
+        "令和2年4月1日",
+        "359-0001",
+        "緑町3丁目2番5号",
+    ]:
         assert text in html
     for member in ["田中 一郎", "田中 花子"]:  # the household
         assert member in html
@@ -143,6 +152,8 @@ def test_api_page_size_is_capped(login, staff, family, settings):
 
 def test_openapi_document_lists_the_operations(client):
     doc = client.get("/api/v1/openapi.json").json()
-    assert {"/api/v1/persons", "/api/v1/persons/{person_id}", "/api/v1/persons/{person_id}/immunizations"} <= set(
-        doc["paths"]
-    )
+    assert {
+        "/api/v1/persons",
+        "/api/v1/persons/{person_id}",
+        "/api/v1/persons/{person_id}/immunizations",
+    } <= set(doc["paths"])

@@ -59,7 +59,16 @@ def test_wareki_is_shown_as_the_law_counts_eras(day, text):
 
 @pytest.mark.parametrize(
     "typed",
-    ["2019-05-01", "2019/5/1", "20190501", "令和元年5月1日", "R1.5.1", "r1/5/1", "R元.5.1", "２０１９－０５－０１"],
+    [
+        "2019-05-01",
+        "2019/5/1",
+        "20190501",
+        "令和元年5月1日",
+        "R1.5.1",
+        "r1/5/1",
+        "R元.5.1",
+        "２０１９－０５－０１",
+    ],
 )
 def test_dates_are_read_in_every_usual_form(typed):
     assert parse_date(typed) == date(2019, 5, 1)

@@ -19,9 +19,7 @@ def _act_as(request, user):
 
 class ApiTokenAuth(HttpBearer):
     def authenticate(self, request, token):
-        token_row = (
-            ApiToken.objects.select_related("staff").filter(key_hash=ApiToken.hash_key(token)).first()
-        )
+        token_row = ApiToken.objects.select_related("staff").filter(key_hash=ApiToken.hash_key(token)).first()
         if token_row is None or not token_row.is_usable() or not token_row.staff.is_active:
             record(
                 Action.LOGIN_FAILED,

@@ -31,13 +31,13 @@ NUMBER_USE = Role(
     "number_use",
     "番号利用事務担当",
     "Number-use clerk: everything a clerk does, and My Number work (from the addressee issue on).",
-    CLERK.permissions + ("addressee.use_mynumber",),
+    (*CLERK.permissions, "addressee.use_mynumber"),
 )
 SUPERVISOR = Role(
     "supervisor",
     "監督者",
     "Supervisor: reads what clerks read, reviews the audit log of the section.",
-    CLERK.permissions + ("audit.view_auditevent",),
+    (*CLERK.permissions, "audit.view_auditevent"),
 )
 AUDITOR = Role(
     "auditor",

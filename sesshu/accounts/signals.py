@@ -31,4 +31,6 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
 
 @receiver(user_locked_out)
 def on_locked_out(sender, request, username, ip_address, **kwargs):
-    record(Action.LOCKED_OUT, purpose=PURPOSE, outcome=Outcome.DENIED, criteria={"username": str(username)[:150]})
+    record(
+        Action.LOCKED_OUT, purpose=PURPOSE, outcome=Outcome.DENIED, criteria={"username": str(username)[:150]}
+    )

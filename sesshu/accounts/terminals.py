@@ -10,6 +10,9 @@ def terminal_name(ip_address: str) -> str:
     if name is None:
         from .models import Terminal
 
-        name = Terminal.objects.filter(ip_address=ip_address, active=True).values_list("name", flat=True).first() or ""
+        name = (
+            Terminal.objects.filter(ip_address=ip_address, active=True).values_list("name", flat=True).first()
+            or ""
+        )
         cache.set(key, name, 60)
     return name

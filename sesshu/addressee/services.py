@@ -101,7 +101,13 @@ def parse_search(params) -> SearchCriteria:
         except Problem as problem:
             problems.append(problem)
     if "\x00" in name + address:
-        problems.append(Problem("invalid_character", "使用できない文字が含まれています。", "The input contains a character that cannot be used."))
+        problems.append(
+            Problem(
+                "invalid_character",
+                "使用できない文字が含まれています。",
+                "The input contains a character that cannot be used.",
+            )
+        )
     if not problems and not (name or address or birth_date):
         problems.append(
             Problem(
@@ -113,7 +119,9 @@ def parse_search(params) -> SearchCriteria:
     if problems:
         raise ProblemList(problems)
     include_inactive = str(params.get("include_inactive", "")).lower() in {"1", "true", "on", "yes"}
-    return SearchCriteria(name=name, birth_date=birth_date, address=address, include_inactive=include_inactive)
+    return SearchCriteria(
+        name=name, birth_date=birth_date, address=address, include_inactive=include_inactive
+    )
 
 
 def search_persons(criteria: SearchCriteria) -> QuerySet[Person]:

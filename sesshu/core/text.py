@@ -19,9 +19,27 @@ _VOICED_MARKS = {"\u3099", "\u309a", "\u309b", "\u309c"}
 # only pairs whose equivalence no clerk would dispute.
 _KANJI_VARIANTS = str.maketrans(
     {
-        "髙": "高", "﨑": "崎", "嵜": "崎", "邊": "辺", "邉": "辺", "澤": "沢", "濱": "浜",
-        "齋": "斉", "齊": "斉", "斎": "斉", "廣": "広", "國": "国", "櫻": "桜", "關": "関",
-        "眞": "真", "德": "徳", "彌": "弥", "瀨": "瀬", "冨": "富", "萬": "万", "龍": "竜",
+        "髙": "高",
+        "﨑": "崎",
+        "嵜": "崎",
+        "邊": "辺",
+        "邉": "辺",
+        "澤": "沢",
+        "濱": "浜",
+        "齋": "斉",
+        "齊": "斉",
+        "斎": "斉",
+        "廣": "広",
+        "國": "国",
+        "櫻": "桜",
+        "關": "関",
+        "眞": "真",
+        "德": "徳",
+        "彌": "弥",
+        "瀨": "瀬",
+        "冨": "富",
+        "萬": "万",
+        "龍": "竜",
     }
 )
 _DASHES = re.compile(r"[‐‑‒–—―−－ｰ─━ー]")
@@ -35,9 +53,7 @@ def nfkc(text: str) -> str:
 def is_kana(text: str) -> bool:
     """True when the text (ignoring spaces) is all kana: a reading, not a kanji or Latin name."""
     body = _SPACES.sub("", nfkc(text))
-    return bool(body) and all(
-        "\u3041" <= ch <= "\u30ff" or ch in "ーゝゞヽヾ" for ch in body
-    )
+    return bool(body) and all("\u3041" <= ch <= "\u30ff" or ch in "ーゝゞヽヾ" for ch in body)
 
 
 def is_latin(text: str) -> bool:

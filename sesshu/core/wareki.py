@@ -65,16 +65,16 @@ def parse_date(raw: str, field: str | None = None) -> date:
         year, month, day = (int(g) for g in match.groups())
         return _make_date(year, month, day, raw, field)
     if match := _ERA.match(text):
-        era_token, year_token, month, day = match.groups()
+        era_token, year_text, month, day = match.groups()
         era = next(e for e in ERAS if era_token in (e.name, e.letter, e.letter.lower()))
-        era_year = 1 if year_token == "元" else int(year_token)
+        era_year = 1 if year_text == "元" else int(year_text)
         result = _make_date(era.start.year + era_year - 1, int(month), int(day), raw, field)
         following = [e for e in ERAS if e.start > era.start]
         if result < era.start or (following and result >= min(e.start for e in following)) or era_year < 1:
             raise Problem(
                 "date_outside_era",
-                f"{era.name}{year_token}年{month}月{day}日は{era.name}の期間にありません。",
-                f"{era.name} year {year_token}, month {month}, day {day} is outside the {era.name} era.",
+                f"{era.name}{year_text}年{month}月{day}日は{era.name}の期間にありません。",
+                f"{era.name} year {year_text}, month {month}, day {day} is outside the {era.name} era.",
                 field,
             )
         return result

@@ -110,7 +110,9 @@ def get_person(request, person_id: int):
     }
 
 
-@router.get("/persons/{int:person_id}/immunizations", response=list[Immunization], summary="Vaccination history")
+@router.get(
+    "/persons/{int:person_id}/immunizations", response=list[Immunization], summary="Vaccination history"
+)
 def get_immunizations(request, person_id: int):
     ensure_right(request, "immunization.view_vaccinationrecord", services.PURPOSE_HISTORY)
     _, vaccinations = services.vaccination_history(person_id)

@@ -31,7 +31,9 @@ def search(request):
             query = request.GET.copy()
             query.pop("page", None)
             context["query"] = query.urlencode()
-    template = "immunization/_results.html" if request.headers.get("HX-Request") else "immunization/search.html"
+    template = (
+        "immunization/_results.html" if request.headers.get("HX-Request") else "immunization/search.html"
+    )
     status = 400 if context["problems"] else 200
     return render(request, template, context, status=status)
 

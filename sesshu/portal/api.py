@@ -12,7 +12,9 @@ from sesshu.immunization.api import router as persons_router
 api = NinjaAPI(
     title="sesshu API",
     version="1",
-    description="Immunization administration for Japanese municipalities. Errors carry Japanese and English messages.",
+    description=(
+        "Immunization administration for Japanese municipalities. Errors carry Japanese and English messages."
+    ),
     auth=[ApiTokenAuth(), StaffSessionAuth()],
     docs_url=None,  # the interactive docs load scripts from a CDN, which city networks do not reach
     openapi_url="/openapi.json",

@@ -22,5 +22,7 @@ def audit_figures(today: date) -> dict:
     todays = AuditEvent.objects.filter(occurred_at__date=today)
     return {
         "events_today": todays.count(),
-        "refused_today": todays.filter(action__in=[Action.DENIED, Action.LOGIN_FAILED, Action.LOCKED_OUT]).count(),
+        "refused_today": todays.filter(
+            action__in=[Action.DENIED, Action.LOGIN_FAILED, Action.LOCKED_OUT]
+        ).count(),
     }

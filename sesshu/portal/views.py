@@ -16,7 +16,9 @@ def home(request):
         "today": today,
         "my_events_today": AuditEvent.objects.filter(actor=request.user, occurred_at__date=today).count(),
         "can_search": has_right(request.user, "addressee.search_person"),
-        "register": services.register_figures(today) if has_right(request.user, "addressee.view_person") else None,
+        "register": services.register_figures(today)
+        if has_right(request.user, "addressee.view_person")
+        else None,
         "audit": services.audit_figures(today) if has_right(request.user, "audit.view_auditevent") else None,
     }
     return render(request, "portal/home.html", context)
@@ -39,4 +41,9 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
-    return _error(request, 500, "システムエラーが発生しました。管理者に連絡してください。", "A system error occurred. Contact your administrator.")
+    return _error(
+        request,
+        500,
+        "システムエラーが発生しました。管理者に連絡してください。",
+        "A system error occurred. Contact your administrator.",
+    )
