@@ -22,7 +22,9 @@ def make_staff(role: str | None, username: str | None = None) -> Staff:
     return staff
 
 
-def make_household(address: str = "東和県桜ヶ丘市緑町3丁目2番5号", postal_code: str = "359-0001") -> Household:
+def make_household(
+    address: str = "東和県桜ヶ丘市緑町3丁目2番5号", postal_code: str = "359-0001"
+) -> Household:
     n = next(_seq)
     return Household.objects.create(household_number=f"9{n:09d}", postal_code=postal_code, address=address)
 
@@ -60,11 +62,15 @@ def make_resident(
     )
     person = person_from_resident(resident, integrated_number=f"{10**14 + n}")
     person.save()
-    BusinessNumber.objects.create(person=person, system=BusinessSystem.RESIDENTS, number=resident.resident_number)
+    BusinessNumber.objects.create(
+        person=person, system=BusinessSystem.RESIDENTS, number=resident.resident_number
+    )
     return resident, person
 
 
-def make_vaccination(person, vaccine: str = "MR", dose: int = 1, on: date = date(2021, 4, 10)) -> VaccinationRecord:
+def make_vaccination(
+    person, vaccine: str = "MR", dose: int = 1, on: date = date(2021, 4, 10)
+) -> VaccinationRecord:
     return VaccinationRecord.objects.create(
         person=person,
         vaccine_id=vaccine,

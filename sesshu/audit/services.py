@@ -19,8 +19,22 @@ from .models import Action, AuditChainHead, AuditEvent, Outcome
 
 GENESIS_HASH = "0" * 64
 _FIELDS = (
-    "id", "occurred_at", "actor_id", "actor_username", "ip_address", "terminal", "request_id", "route",
-    "action", "outcome", "purpose", "object_type", "subjects", "criteria", "result_count", "detail",
+    "id",
+    "occurred_at",
+    "actor_id",
+    "actor_username",
+    "ip_address",
+    "terminal",
+    "request_id",
+    "route",
+    "action",
+    "outcome",
+    "purpose",
+    "object_type",
+    "subjects",
+    "criteria",
+    "result_count",
+    "detail",
     "prev_hash",
 )
 
@@ -125,7 +139,9 @@ def verify_chain(progress=None) -> VerifyResult:
     for event in iter_events():
         values = _stored_values(event)
         if event.id != expected_id:
-            return VerifyResult(False, count, expected_id, f"event {expected_id} is missing (next is {event.id})")
+            return VerifyResult(
+                False, count, expected_id, f"event {expected_id} is missing (next is {event.id})"
+            )
         if event.prev_hash != expected_prev:
             return VerifyResult(False, count, event.id, "its link to the previous event does not match")
         if event_hash(values) != event.hash:
@@ -135,5 +151,7 @@ def verify_chain(progress=None) -> VerifyResult:
             progress(1)
     head = AuditChainHead.objects.get(pk=1)
     if head.last_id != count or (count and head.last_hash != expected_prev):
-        return VerifyResult(False, count, count + 1, f"the chain head says {head.last_id} events, the log has {count}")
+        return VerifyResult(
+            False, count, count + 1, f"the chain head says {head.last_id} events, the log has {count}"
+        )
     return VerifyResult(True, count)

@@ -6,7 +6,7 @@ from sesshu.audit.services import verify_chain
 
 
 class Command(BaseCommand):
-    help = "Audit log tools. `audit verify`: check the hash chain; prints 'ok N events' or the first broken link."
+    help = "`audit verify`: check the hash chain; prints 'ok N events' or the first broken link."
 
     def add_arguments(self, parser):
         parser.add_argument("operation", choices=["verify"])
