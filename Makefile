@@ -36,9 +36,11 @@ lint: .venv/.installed
 	.venv/bin/ruff format --check sesshu tests bench
 	.venv/bin/lint-imports
 
-# The browser suite drives Debian's Chromium; install it when it is missing (CI machines run as root).
+# The browser suite drives Debian's Chromium, and pages need a Japanese font to render; install them
+# when missing (CI machines run as root).
 browser-deps:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null && fc-list | grep -q "Noto Sans CJK" || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 test-sqlite: setup browser-deps
 	DJANGO_SETTINGS_MODULE=sesshu.settings.test DATABASE_URL= .venv/bin/pytest -q

@@ -12,13 +12,22 @@ from dataclasses import dataclass
 class Role:
     code: str
     name: str
+    name_en: str
     description: str
     permissions: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """The role's name in the active language."""
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "ja").startswith("en") else self.name
 
 
 CLERK = Role(
     "clerk",
     "一般職員",
+    "Immunization clerk",
     "Immunization clerk: searches persons, reads their register data and vaccination history.",
     (
         "addressee.search_person",
@@ -30,24 +39,28 @@ CLERK = Role(
 NUMBER_USE = Role(
     "number_use",
     "番号利用事務担当",
+    "Number-use clerk",
     "Number-use clerk: everything a clerk does, and My Number work (from the addressee issue on).",
     (*CLERK.permissions, "addressee.use_mynumber"),
 )
 SUPERVISOR = Role(
     "supervisor",
     "監督者",
+    "Supervisor",
     "Supervisor: reads what clerks read, reviews the audit log of the section.",
     (*CLERK.permissions, "audit.view_auditevent"),
 )
 AUDITOR = Role(
     "auditor",
     "監査担当",
+    "Auditor",
     "Auditor: the audit log only, and the chain check; no personal data.",
     ("audit.view_auditevent", "audit.verify_chain"),
 )
 SYSADMIN = Role(
     "sysadmin",
     "システム管理者",
+    "System administrator",
     "System administrator: staff accounts, terminals and API tokens; no personal data by default.",
     (
         "accounts.view_staff",

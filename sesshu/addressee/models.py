@@ -7,6 +7,7 @@ normalized keys for search. The My Number vault arrives with the addressee issue
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class PersonKind(models.TextChoices):
@@ -15,10 +16,10 @@ class PersonKind(models.TextChoices):
 
 
 class PersonStatus(models.TextChoices):
-    RESIDENT = "resident", "住民"
-    MOVED_OUT = "moved_out", "転出"
-    DECEASED = "deceased", "死亡"
-    NON_RESIDENT = "non_resident", "住登外"
+    RESIDENT = "resident", _("Resident")
+    MOVED_OUT = "moved_out", _("Moved out")
+    DECEASED = "deceased", _("Deceased")
+    NON_RESIDENT = "non_resident", _("Non-resident")
 
 
 class Person(models.Model):

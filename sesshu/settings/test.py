@@ -19,3 +19,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
+# No cache between tests: a cached terminal name from one test must not leak into the next.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
