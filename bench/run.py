@@ -44,7 +44,7 @@ def emit(name: str, value: float, unit: str, n: int, db: str) -> None:
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def bench_seed(db: str, residents: int) -> None:
