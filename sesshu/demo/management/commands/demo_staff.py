@@ -33,7 +33,11 @@ def random_password() -> str:
     alphabet = string.ascii_letters + string.digits
     while True:
         body = "".join(secrets.choice(alphabet) for _ in range(14))
-        if any(c.isdigit() for c in body) and any(c.islower() for c in body) and any(c.isupper() for c in body):
+        if (
+            any(c.isdigit() for c in body)
+            and any(c.islower() for c in body)
+            and any(c.isupper() for c in body)
+        ):
             return body + secrets.choice("-_.!")
 
 
@@ -63,8 +67,12 @@ class Command(BaseCommand):
                 assign_role(staff, role)
                 lines.append(f"{username}\t{password}\t{ROLES_BY_CODE[role].name} ({role})")
             if created:
-                record(Action.CREATE, purpose="デモ職員の作成 (demo staff accounts)", object_type="staff",
-                       detail={"usernames": created})
+                record(
+                    Action.CREATE,
+                    purpose="デモ職員の作成 (demo staff accounts)",
+                    object_type="staff",
+                    detail={"usernames": created},
+                )
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -76,5 +84,9 @@ class Command(BaseCommand):
     def _read(path: Path) -> dict[str, str]:
         if not path.exists():
             return {}
-        rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+        rows = [
+            line.split("\t")
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")
+        ]
         return {row[0]: row[1] for row in rows if len(row) >= 2}
