@@ -3,12 +3,15 @@
 import itertools
 from datetime import date
 
+from django.utils import timezone
+
 from sesshu.accounts.models import Staff
 from sesshu.accounts.roles import assign_role
 from sesshu.addressee.models import BusinessNumber, BusinessSystem
 from sesshu.addressee.services import person_from_resident
 from sesshu.immunization.models import RecordSource, VaccinationRecord
-from sesshu.residents.models import Household, Resident
+from sesshu.residents.history import fill_keys, state_of
+from sesshu.residents.models import Household, Resident, ResidentRevision
 
 _seq = itertools.count(1)
 PASSWORD = "Correct-Horse-42"
@@ -25,8 +28,11 @@ def make_staff(role: str | None, username: str | None = None) -> Staff:
 def make_household(
     address: str = "東和県桜ヶ丘市緑町3丁目2番5号", postal_code: str = "359-0001"
 ) -> Household:
+    """A household; its members (make_resident) live at this address."""
     n = next(_seq)
-    return Household.objects.create(household_number=f"9{n:09d}", postal_code=postal_code, address=address)
+    household = Household.objects.create(household_number=f"9{n:09d}")
+    household.test_address = (postal_code, address)
+    return household
 
 
 def make_resident(
@@ -43,9 +49,12 @@ def make_resident(
 ):
     """A resident, its addressee person and the link between them; returns (resident, person)."""
     n = next(_seq)
-    resident = Resident.objects.create(
+    postal_code, address = household.test_address
+    resident = Resident(
         resident_number=f"{10**9 + n}",
         household=household,
+        postal_code=postal_code,
+        address=address,
         relationship=relationship,
         is_head=is_head,
         family_name=family[0],
@@ -59,6 +68,11 @@ def make_resident(
         became_resident_reason="出生",
         status=status,
         **extra,
+    )
+    fill_keys(resident)
+    resident.save()
+    ResidentRevision.objects.create(
+        resident=resident, seq=1, valid_from=birth_date, recorded_at=timezone.now(), **state_of(resident)
     )
     person = person_from_resident(resident, integrated_number=f"{10**14 + n}")
     person.save()

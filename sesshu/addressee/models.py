@@ -19,6 +19,7 @@ class PersonStatus(models.TextChoices):
     RESIDENT = "resident", _("Resident")
     MOVED_OUT = "moved_out", _("Moved out")
     DECEASED = "deceased", _("Deceased")
+    DELETED = "deleted", _("Deleted from the register")
     NON_RESIDENT = "non_resident", _("Non-resident")
 
 

@@ -16,6 +16,7 @@ _STATUS_FROM_REGISTER = {
     "resident": PersonStatus.RESIDENT,
     "moved_out": PersonStatus.MOVED_OUT,
     "deceased": PersonStatus.DECEASED,
+    "deleted": PersonStatus.DELETED,  # 職権消除, 在留期間満了
 }
 
 
@@ -43,8 +44,8 @@ def person_from_resident(resident: Resident, integrated_number: str) -> Person:
         latin_name=resident.latin_name,
         birth_date=resident.birth_date,
         sex=resident.sex,
-        postal_code=resident.household.postal_code,
-        address=resident.moved_to_address if resident.status == "moved_out" else resident.household.address,
+        postal_code=resident.postal_code,
+        address=resident.moved_to_address if resident.status == "moved_out" else resident.address,
     )
     return fill_search_keys(person)
 

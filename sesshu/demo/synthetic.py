@@ -28,7 +28,8 @@ from django.utils import timezone
 from sesshu.addressee.models import BusinessNumber, BusinessSystem, Person
 from sesshu.addressee.services import person_from_resident
 from sesshu.immunization.models import RecordSource, VaccinationRecord, Vaccine
-from sesshu.residents.models import Household, Resident, ResidentStatus
+from sesshu.residents.history import fill_keys, state_of
+from sesshu.residents.models import Household, RegisterEvent, Resident, ResidentRevision, ResidentStatus
 
 from .models import SeedRun
 from .population import CITY, PREFECTURE, HouseholdPlan, Member, Population
@@ -147,22 +148,24 @@ def _chunks(plans: Iterable[HouseholdPlan], size: int) -> Iterator[list[Househol
 def _write_households(plans: list[HouseholdPlan], counts: Counter) -> int:
     """Insert a chunk of households with everything that hangs off them, a few statements per table."""
     households = []
-    for plan in plans:
+    for _ in plans:
         counts["households"] += 1
         number = str(HOUSEHOLD_NUMBER_BASE + counts["households"])
-        households.append(
-            Household(household_number=number, postal_code=plan.postal_code, address=plan.address)
-        )
+        households.append(Household(household_number=number))
     Household.objects.bulk_create(households, batch_size=BATCH_SIZE)
 
     residents, members = [], []
     for household, plan in zip(households, plans, strict=True):
         for member in plan.members:
             counts["residents"] += 1
-            residents.append(_resident(household, member, str(RESIDENT_NUMBER_BASE + counts["residents"])))
+            number = str(RESIDENT_NUMBER_BASE + counts["residents"])
+            residents.append(_resident(household, plan, member, number))
             members.append(member)
             _count_member(member, plan, counts)
     Resident.objects.bulk_create(residents, batch_size=BATCH_SIZE)
+    revisions = [rev for resident in residents for rev in _revisions(resident)]
+    ResidentRevision.objects.bulk_create(revisions, batch_size=BATCH_SIZE)
+    counts["revisions"] += len(revisions)
 
     persons = [
         person_from_resident(resident, str(INTEGRATED_NUMBER_BASE + counts["persons"] + i))
@@ -238,11 +241,15 @@ _RECORD_FIELDS = [
 ]
 
 
-def _resident(household: Household, m: Member, number: str) -> Resident:
+def _resident(household: Household, plan: HouseholdPlan, m: Member, number: str) -> Resident:
     assert m.name is not None and m.became_resident_on is not None
-    return Resident(
+    resident = Resident(
         resident_number=number,
         household=household,
+        postal_code=plan.postal_code,
+        address=plan.address,
+        address_since=m.became_resident_on,
+        address_reason=m.became_resident_reason,
         relationship=m.relationship,
         is_head=m.is_head,
         family_name=m.name.family,
@@ -263,6 +270,29 @@ def _resident(household: Household, m: Member, number: str) -> Resident:
         left_reason=m.left_reason,
         moved_to_address=m.moved_to_address,
     )
+    fill_keys(resident)
+    return resident
+
+
+def _revisions(resident: Resident) -> list[ResidentRevision]:
+    """The register's history of a synthetic resident: in force from the day they became resident,
+    and for those who left, a second revision from the day they left (so as-of queries see both)."""
+    recorded_at = timezone.now()
+    state = state_of(resident)
+    history = []
+    if resident.status != ResidentStatus.RESIDENT:
+        arrived = state | {
+            "status": ResidentStatus.RESIDENT,
+            "left_on": None,
+            "left_reason": "",
+            "moved_to_address": "",
+        }
+        history.append((resident.became_resident_on, arrived))
+    history.append((resident.left_on or resident.became_resident_on, state))
+    return [
+        ResidentRevision(resident=resident, seq=seq, valid_from=valid_from, recorded_at=recorded_at, **values)
+        for seq, (valid_from, values) in enumerate(history, start=1)
+    ]
 
 
 def _count_member(m: Member, plan: HouseholdPlan, counts: Counter) -> None:
@@ -293,11 +323,16 @@ def city_rows() -> dict[str, QuerySet]:
         persons |= _numbered(
             Person, "integrated_number", INTEGRATED_NUMBER_BASE, run.counts.get("persons", 0)
         )
+    residents = Resident.objects.filter(household__in=households)
     return {
         "vaccination_records": VaccinationRecord.objects.filter(person__in=persons),
         "business_numbers": BusinessNumber.objects.filter(person__in=persons),
         "persons": persons,
-        "residents": Resident.objects.filter(household__in=households),
+        "register_events": RegisterEvent.objects.filter(
+            resident_number__in=residents.values("resident_number")
+        ),
+        "revisions": ResidentRevision.objects.filter(resident__in=residents),
+        "residents": residents,
         "households": households,
     }
 
@@ -324,8 +359,15 @@ def city_digest() -> str:
     rows = city_rows()
     digest = hashlib.sha256()
     tables = [
-        (rows["households"], ["household_number", "postal_code", "address"]),
+        (rows["households"], ["household_number"]),
         (rows["residents"], [*_fields(Resident, exclude={"id", "household"}), "household__household_number"]),
+        (
+            rows["revisions"],
+            [
+                *_fields(ResidentRevision, exclude={"id", "resident", "household", "recorded_at", "move"}),
+                "resident__resident_number",
+            ],
+        ),
         (rows["persons"], _fields(Person, exclude={"id"})),
         (rows["business_numbers"], ["person__integrated_number", "system", "number"]),
         (

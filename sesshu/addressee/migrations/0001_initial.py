@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('integrated_number', models.CharField(max_length=15, unique=True, verbose_name='統合宛名番号')),
                 ('kind', models.CharField(choices=[('resident', '住民'), ('non_resident', '住登外者')], max_length=12)),
-                ('status', models.CharField(choices=[('resident', 'Resident'), ('moved_out', 'Moved out'), ('deceased', 'Deceased'), ('non_resident', 'Non-resident')], max_length=12)),
+                ('status', models.CharField(choices=[('resident', 'Resident'), ('moved_out', 'Moved out'), ('deceased', 'Deceased'), ('deleted', 'Deleted from the register'), ('non_resident', 'Non-resident')], max_length=12)),
                 ('status_date', models.DateField(blank=True, null=True, verbose_name='異動日')),
                 ('family_name', models.CharField(max_length=50, verbose_name='氏')),
                 ('given_name', models.CharField(max_length=50, verbose_name='名')),
