@@ -74,7 +74,19 @@ SYSADMIN = Role(
         "accounts.change_apitoken",
     ),
 )
-ROLES: tuple[Role, ...] = (CLERK, NUMBER_USE, SUPERVISOR, AUDITOR, SYSADMIN)
+REGISTER_CLERK = Role(
+    "register",
+    "住民記録担当",
+    "Resident register clerk",
+    "Citizens division: enters and confirms moves (never their own), searches and prints the register.",
+    (
+        "residents.view_register",
+        "residents.add_move",
+        "residents.view_move",
+        "residents.confirm_move",
+    ),
+)
+ROLES: tuple[Role, ...] = (CLERK, NUMBER_USE, SUPERVISOR, AUDITOR, SYSADMIN, REGISTER_CLERK)
 ROLES_BY_CODE = {role.code: role for role in ROLES}
 
 

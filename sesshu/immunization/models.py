@@ -51,3 +51,25 @@ class VaccinationRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vaccine_id}#{self.dose_number} {self.vaccinated_on}"
+
+
+class HistoryCheckStatus(models.TextChoices):
+    OPEN = "open", "未確認"
+    DONE = "done", "確認済"
+
+
+class MoveInHistoryCheck(models.Model):
+    """転入者の接種歴確認: someone moved in, so the health centre asks for their vaccination history
+    (the 母子健康手帳, or the previous city through the exchange). Made from the register's events."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="history_checks")
+    register_event_id = models.BigIntegerField(unique=True)
+    moved_in_on = models.DateField("転入日")
+    previous_address = models.CharField("前住所", max_length=200, blank=True)
+    status = models.CharField(
+        max_length=10, choices=HistoryCheckStatus.choices, default=HistoryCheckStatus.OPEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.moved_in_on}"

@@ -256,3 +256,13 @@ class ConsumerOffset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consumer}@{self.last_event_id}"
+
+
+class NumberCounter(models.Model):
+    """The last number handed out for 宛名番号 and 世帯番号, locked while the next one is taken."""
+
+    name = models.CharField(max_length=30, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"

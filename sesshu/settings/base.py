@@ -140,3 +140,9 @@ LOGGING = {
 
 # The audit log names the designated terminal (accounts.Terminal) a request came from.
 SESSHU_TERMINAL_RESOLVER = "sesshu.accounts.terminals.terminal_name"
+
+# Consumers of the resident register's outbox (庁内連携 inside sesshu): name -> handler.
+SESSHU_REGISTER_CONSUMERS = {
+    "addressee": "sesshu.addressee.consumers.on_register_events",
+    "immunization": "sesshu.immunization.consumers.on_register_events",
+}

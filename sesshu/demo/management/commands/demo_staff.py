@@ -26,6 +26,8 @@ DEMO_STAFF = [
     ("supervisor1", "監督 三郎", "健康管理課", "supervisor"),
     ("auditor1", "監査 四季", "情報政策課", "auditor"),
     ("admin1", "管理 五郎", "情報政策課", "sysadmin"),
+    ("register1", "住記 六花", "市民課", "register"),
+    ("register2", "住記 七海", "市民課", "register"),
 ]
 
 
