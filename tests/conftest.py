@@ -53,7 +53,24 @@ def family(db):
     make_vaccination(child, "BCG", 1, date(2020, 10, 1))
     other = make_household(address="東和県桜ヶ丘市若葉台1丁目5番3号", postal_code="359-0002")
     _, moved = make_resident(other, family=("髙橋", "タカハシ"), given=("次郎", "ジロウ"), status="moved_out")
-    return {"father": father, "mother": mother, "child": child, "moved": moved, "household": household}
+    # A move entered by another register clerk, waiting for confirmation (the four-eyes routes).
+    from django.utils import timezone
+
+    from sesshu.residents.models import Resident
+    from sesshu.residents.moves import submit_move
+
+    today = timezone.localdate().isoformat()
+    child_resident = Resident.objects.get(given_name="翔太")
+    pending = submit_move(
+        "move_within",
+        {"resident_numbers": [child_resident.resident_number], "address": "東和県桜ヶ丘市本町1-1",
+         "new_head": child_resident.resident_number, "effective_on": today, "notified_on": today},
+        author=make_staff("register"),
+    )  # fmt: skip
+    return {
+        "father": father, "mother": mother, "child": child, "moved": moved, "household": household,
+        "child_resident": child_resident, "pending_move": pending, "today": today,
+    }  # fmt: skip
 
 
 __all__ = ["PASSWORD"]

@@ -36,6 +36,7 @@ EXEMPT = {
 EXEMPT_PREFIXES = {"admin/": "staff accounts, terminals and API tokens only (sesshu/accounts/admin.py)"}
 
 CLERKS = {"clerk", "number_use", "supervisor"}
+REGISTER = {"register"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class PersonalRoute:
     allowed: frozenset[str]  # roles that may use it: written by hand, not derived from roles.py
     action: str  # the audit action a successful call writes
     api: bool = False
+    method: str = "get"
+    data: object = None  # callable(data) -> POST body
+    ok_status: int = 200
 
 
 PERSONAL_ROUTES = [
@@ -82,7 +86,138 @@ PERSONAL_ROUTES = [
         api=True,
     ),
 ]
+PERSONAL_ROUTES += [
+    PersonalRoute(
+        "residents:search",
+        lambda d: reverse("residents:search") + "?name=タナカ&birth_date=2020-04-01",
+        frozenset(REGISTER),
+        "search",
+    ),
+    PersonalRoute(
+        "residents:resident",
+        lambda d: reverse("residents:resident", args=[d["child_resident"].resident_number]),
+        frozenset(REGISTER),
+        "view",
+    ),
+    PersonalRoute(
+        "residents:household",
+        lambda d: reverse("residents:household", args=[d["household"].household_number]),
+        frozenset(REGISTER),
+        "view",
+    ),
+    PersonalRoute("residents:moves", lambda d: reverse("residents:moves"), frozenset(REGISTER), "view"),
+    PersonalRoute(
+        "residents:move",
+        lambda d: reverse("residents:move", args=[d["pending_move"].pk]),
+        frozenset(REGISTER),
+        "view",
+    ),
+    PersonalRoute(
+        "residents:move_new",
+        lambda d: reverse("residents:move_new", args=["death"]),
+        frozenset(REGISTER),
+        "create",
+        method="post",
+        data=lambda d: {
+            "resident_number": d["child_resident"].resident_number,
+            "effective_on": d["today"],
+            "notified_on": d["today"],
+        },
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "residents:move_confirm",
+        lambda d: reverse("residents:move_confirm", args=[d["pending_move"].pk]),
+        frozenset(REGISTER),
+        "change",
+        method="post",
+        data=lambda d: {},
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "residents:move_reject",
+        lambda d: reverse("residents:move_reject", args=[d["pending_move"].pk]),
+        frozenset(REGISTER),
+        "change",
+        method="post",
+        data=lambda d: {"reason": "記載誤り"},
+        ok_status=302,
+    ),
+]
+PERSONAL_ROUTES += [
+    PersonalRoute(
+        "api:search_register",
+        lambda d: reverse("api:search_register") + "?name=たなか&birth_date=2020-04-01",
+        frozenset(REGISTER),
+        "search",
+        api=True,
+    ),
+    PersonalRoute(
+        "api:get_resident",
+        lambda d: reverse("api:get_resident", args=[d["child_resident"].resident_number]),
+        frozenset(REGISTER),
+        "view",
+        api=True,
+    ),
+    PersonalRoute(
+        "api:get_household",
+        lambda d: reverse("api:get_household", args=[d["household"].household_number]),
+        frozenset(REGISTER),
+        "view",
+        api=True,
+    ),
+    PersonalRoute(
+        "api:list_moves", lambda d: reverse("api:list_moves"), frozenset(REGISTER), "view", api=True
+    ),
+    PersonalRoute(
+        "api:create_move",
+        lambda d: reverse("api:create_move"),
+        frozenset(REGISTER),
+        "create",
+        api=True,
+        method="post",
+        data=lambda d: {
+            "kind": "death",
+            "data": {
+                "resident_number": d["child_resident"].resident_number,
+                "effective_on": d["today"],
+                "notified_on": d["today"],
+            },
+        },
+        ok_status=201,
+    ),
+    PersonalRoute(
+        "api:confirm",
+        lambda d: reverse("api:confirm", args=[d["pending_move"].pk]),
+        frozenset(REGISTER),
+        "change",
+        api=True,
+        method="post",
+        data=lambda d: {},
+    ),
+    PersonalRoute(
+        "api:reject",
+        lambda d: reverse("api:reject", args=[d["pending_move"].pk]),
+        frozenset(REGISTER),
+        "change",
+        api=True,
+        method="post",
+        data=lambda d: {"reason": "記載誤り"},
+    ),
+]
 PERSONAL_BY_NAME = {route.name: route for route in PERSONAL_ROUTES}
+
+
+def call(client, route: PersonalRoute, data, **extra):
+    """Call a route the way its clients do: JSON for the API, a form post for screens."""
+    url = route.url(data)
+    if route.method != "post":
+        return client.get(url, **extra)
+    if route.api:
+        import json
+
+        return client.post(url, json.dumps(route.data(data)), content_type="application/json", **extra)
+    return client.post(url, route.data(data), **extra)
 
 
 def is_exempt(pattern: str, name: str | None) -> bool:

@@ -3,7 +3,7 @@ from datetime import date
 from django.conf import settings
 from ninja import Query, Router, Schema
 
-from sesshu.accounts.api_access import ensure_right
+from sesshu.accounts.api_access import api_right
 from sesshu.addressee.services import parse_search
 
 from . import services
@@ -77,8 +77,8 @@ def _summary(p) -> dict:
 
 
 @router.get("/persons", response=PersonPage, summary="Search persons by name, birth date or address")
+@api_right("addressee.search_person", services.PURPOSE_SEARCH)
 def search_persons(request, query: Query[PersonQuery]):
-    ensure_right(request, "addressee.search_person", services.PURPOSE_SEARCH)
     criteria = parse_search(query.dict())
     page_size = max(1, min(query.page_size, settings.SESSHU_API_MAX_PAGE_SIZE))
     page = services.find_persons(criteria, max(1, min(query.page, 100000)), page_size)
@@ -91,8 +91,8 @@ def search_persons(request, query: Query[PersonQuery]):
 
 
 @router.get("/persons/{int:person_id}", response=PersonDetail, summary="A person's 5情報 and household")
+@api_right("addressee.view_person", services.PURPOSE_VIEW)
 def get_person(request, person_id: int):
-    ensure_right(request, "addressee.view_person", services.PURPOSE_VIEW)
     record = services.person_record(person_id)
     household = record.household
     return _summary(record.person) | {
@@ -113,8 +113,8 @@ def get_person(request, person_id: int):
 @router.get(
     "/persons/{int:person_id}/immunizations", response=list[Immunization], summary="Vaccination history"
 )
+@api_right("immunization.view_vaccinationrecord", services.PURPOSE_HISTORY)
 def get_immunizations(request, person_id: int):
-    ensure_right(request, "immunization.view_vaccinationrecord", services.PURPOSE_HISTORY)
     _, vaccinations = services.vaccination_history(person_id)
     return [
         {

@@ -8,6 +8,7 @@ from sesshu.accounts.api_access import AccessDenied
 from sesshu.accounts.api_auth import ApiTokenAuth, StaffSessionAuth
 from sesshu.core.problems import Problem, ProblemList
 from sesshu.immunization.api import router as persons_router
+from sesshu.residents.api import router as register_router
 
 api = NinjaAPI(
     title="sesshu API",
@@ -21,6 +22,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/", persons_router)
+api.add_router("/", register_router)
 
 
 def _problems(request, problems: list[dict], status: int):

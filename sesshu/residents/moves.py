@@ -1171,7 +1171,15 @@ def make_plan(
     effective_on = reader.date("effective_on", "異動日", "date of the move")
     notified_on = reader.date("notified_on", "届出日", "notification date")
     reader.problems += check_dates(kind, effective_on, notified_on, data, today)
-    reader.raise_if_any()
+    if reader.problems:
+        # Report the rest of the form's problems too, read against today in place of the bad dates.
+        try:
+            PLANNERS[kind](data, effective_on or today, notified_on or today, lock)
+        except ProblemList as exc:
+            reader.problems += [p for p in exc.problems if p.field not in {"effective_on", "notified_on"}]
+        except Problem as problem:
+            reader.problems.append(problem)
+        reader.raise_if_any()
     plan = PLANNERS[kind](data, effective_on, notified_on, lock)
     return plan, effective_on, notified_on
 
