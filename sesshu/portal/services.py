@@ -4,7 +4,8 @@ from django.db.models import Count
 
 from sesshu.addressee.models import Person
 from sesshu.audit.models import Action, AuditEvent
-from sesshu.immunization.models import VaccinationRecord
+from sesshu.immunization.models import HistoryCheckStatus, MoveInHistoryCheck, VaccinationRecord
+from sesshu.residents.models import Move, MoveStatus
 
 
 def register_figures(today: date) -> dict:
@@ -15,6 +16,15 @@ def register_figures(today: date) -> dict:
         "moved_out": by_status.get("moved_out", 0),
         "deceased": by_status.get("deceased", 0),
         "vaccinations_this_month": VaccinationRecord.objects.filter(vaccinated_on__gte=month_start).count(),
+        "history_checks_open": MoveInHistoryCheck.objects.filter(status=HistoryCheckStatus.OPEN).count(),
+    }
+
+
+def register_work(user) -> dict:
+    pending = Move.objects.filter(status=MoveStatus.PENDING)
+    return {
+        "to_confirm": pending.exclude(author=user).count(),
+        "mine_waiting": pending.filter(author=user).count(),
     }
 
 

@@ -16,10 +16,13 @@ def home(request):
         "today": today,
         "my_events_today": AuditEvent.objects.filter(actor=request.user, occurred_at__date=today).count(),
         "can_search": has_right(request.user, "addressee.search_person"),
-        "register": services.register_figures(today)
+        "figures": services.register_figures(today)
         if has_right(request.user, "addressee.view_person")
         else None,
         "audit": services.audit_figures(today) if has_right(request.user, "audit.view_auditevent") else None,
+        "moves": services.register_work(request.user)
+        if has_right(request.user, "residents.view_move")
+        else None,
     }
     return render(request, "portal/home.html", context)
 
