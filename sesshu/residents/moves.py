@@ -117,9 +117,10 @@ LATE_RULES = {
 
 
 def _residents(numbers: list[str], *, lock: bool) -> dict[str, Resident]:
-    queryset = Resident.objects.filter(resident_number__in=numbers).order_by("id")
+    # Locked in id order, always: two confirmations touching the same residents cannot deadlock.
+    queryset = Resident.objects.filter(resident_number__in=numbers).select_related("household").order_by("id")
     if lock:
-        queryset = queryset.select_for_update()
+        queryset = queryset.select_for_update(of=("self",))
     return {r.resident_number: r for r in queryset}
 
 
@@ -250,10 +251,16 @@ def _already_resident(person: dict) -> Problem | None:
     return None
 
 
+_MEMBER_FIELDS = (
+    "id", "resident_number", "household_id", "is_head", "relationship", "status", "address", "postal_code",
+    "family_name", "given_name",
+)  # fmt: skip
+
+
 def _members_now(household_id: int) -> list[Resident]:
-    return list(
-        Resident.objects.filter(household_id=household_id, status=ResidentStatus.RESIDENT).order_by("id")
-    )
+    """The household's current members, with just the items the rules look at."""
+    members = Resident.objects.filter(household_id=household_id, status=ResidentStatus.RESIDENT)
+    return list(members.only(*_MEMBER_FIELDS).order_by("id"))
 
 
 def check_households(plan: Plan, residents: dict[str, Resident]) -> None:
@@ -1214,29 +1221,36 @@ class FourEyesViolation(Problem):
     pass
 
 
-def confirm_move(move_id: int, *, reviewer) -> Move:
-    """Apply a pending move entered by someone else: revisions and events, all in one transaction."""
+def confirm_move(move_id: int, *, reviewer, run_consumers: bool = True) -> Move:
+    """Apply a pending move entered by someone else: revisions and events, all in one transaction.
+
+    The consumers run after the commit; a batch confirming many moves passes run_consumers=False and
+    runs them once at the end (outbox.process_events).
+    """
     _check_reviewable(Move.objects.filter(pk=move_id).first(), reviewer)  # a refusal is logged for good
     with transaction.atomic():
-        move = Move.objects.select_for_update().filter(pk=move_id).first()
+        move = (
+            Move.objects.select_for_update(of=("self",)).select_related("author").filter(pk=move_id).first()
+        )
         _check_reviewable(move, reviewer)
         plan, effective_on, notified_on = make_plan(move.kind, move.data, lock=True)
-        created = apply_plan(plan, move, effective_on, notified_on)
+        written = apply_plan(plan, move, effective_on, notified_on)
         move.status = MoveStatus.CONFIRMED
         move.reviewer = reviewer
         move.reviewed_at = timezone.now()
-        move.resident_numbers = sorted(set(plan.resident_numbers) | {r.resident_number for r in created})
+        move.resident_numbers = sorted(set(plan.resident_numbers) | {r.resident_number for r in written})
         move.save()
         record(
             Action.CHANGE,
             purpose=PURPOSE_CONFIRM,
             object_type="resident",
-            subjects=_resident_ids(move.resident_numbers),
+            subjects=[r.pk for r in written],
             detail={"move": move.pk, "kind": move.kind, "author": move.author.get_username()},
         )
-        from .outbox import process_after_commit
+        if run_consumers:
+            from .outbox import process_after_commit
 
-        process_after_commit()
+            process_after_commit()
     return move
 
 
@@ -1333,7 +1347,7 @@ def apply_plan(plan: Plan, move: Move | None, effective_on: date, notified_on: d
             )
         )
     RegisterEvent.objects.bulk_create(events)
-    return created
+    return created + list(touched.values())
 
 
 def event_payload(resident: Resident) -> dict:
