@@ -8,7 +8,7 @@ SEED ?= 1
 PG_URL ?= postgres://postgres@127.0.0.1:5432/sesshu
 export DJANGO_SETTINGS_MODULE ?= sesshu.settings.demo
 
-.PHONY: demo setup pg test lint test-sqlite test-postgres browser-deps bench bench-quick lock clean
+.PHONY: demo setup pg pdf-deps test lint test-sqlite test-postgres browser-deps bench bench-quick lock clean
 
 .venv/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -22,7 +22,7 @@ setup: .venv/.installed
 	$(SESSHU) compilemessages --ignore '.venv/*' -v 0
 	$(SESSHU) collectstatic --noinput -v 0
 
-demo: setup
+demo: setup pdf-deps
 	$(SESSHU) migrate --noinput -v 0
 	$(SESSHU) seed --residents $(RESIDENTS) --seed $(SEED)
 	$(SESSHU) demo_staff
@@ -42,8 +42,15 @@ browser-deps:
 	@command -v chromium >/dev/null && fc-list | grep -q "Noto Sans CJK" || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
-test-sqlite: setup browser-deps
+test-sqlite: setup browser-deps pdf-deps
 	DJANGO_SETTINGS_MODULE=sesshu.settings.test DATABASE_URL= .venv/bin/pytest -q
+
+# PDFs embed Debian's IPAex fonts (TrueType: reportlab cannot embed Noto CJK's CFF outlines); the tests
+# read PDFs back with poppler's pdftotext and pdftoppm. Installed when missing (root on these machines).
+pdf-deps:
+	@test -f /usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf && command -v pdftotext >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  fonts-ipaexfont-mincho fonts-ipaexfont-gothic poppler-utils >/dev/null; }
 
 # PostgreSQL 15 on 127.0.0.1:5432 (trust auth on these machines): start it when it is down.
 pg:
@@ -52,7 +59,7 @@ pg:
 	@psql -h 127.0.0.1 -U postgres -tAc "select 1 from pg_database where datname='sesshu'" | grep -q 1 \
 	  || createdb -h 127.0.0.1 -U postgres sesshu
 
-test-postgres: setup browser-deps pg
+test-postgres: setup browser-deps pdf-deps pg
 	DJANGO_SETTINGS_MODULE=sesshu.settings.test DATABASE_URL=$(PG_URL) .venv/bin/pytest -q
 
 test: lint test-sqlite test-postgres

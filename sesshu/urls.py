@@ -8,6 +8,7 @@ admin.site.site_title = "sesshu"
 
 urlpatterns = [
     path("", include("sesshu.portal.urls")),
+    path("accounts/otp/", include("sesshu.accounts.urls_otp")),
     path("accounts/", include("sesshu.accounts.urls")),
     path("persons/", include("sesshu.immunization.urls")),
     path("register/", include("sesshu.residents.urls")),

@@ -31,9 +31,14 @@ EXEMPT = {
     "set_language": "stores the UI language in a cookie",
     "api:openapi-json": "the API description, no data",
     "api:api-root": "the API's index, no data",
+    "otp:enrol": "sets up the staff member's own TOTP device; no resident data (tests/test_totp.py)",
+    "otp:verify": "checks the staff member's one-time code; its events are tested in tests/test_totp.py",
+    "otp:status": "shows whether this session passed the second factor; no resident data",
 }
 # The Django admin lists staff accounts, terminals and tokens only; no resident data is registered there.
-EXEMPT_PREFIXES = {"admin/": "staff accounts, terminals and API tokens only (sesshu/accounts/admin.py)"}
+EXEMPT_PREFIXES = {
+    "admin/": "staff accounts, terminals, API tokens and TOTP devices only (sesshu/accounts/admin.py)"
+}
 
 CLERKS = {"clerk", "number_use", "supervisor"}
 REGISTER = {"register"}
@@ -49,6 +54,7 @@ class PersonalRoute:
     method: str = "get"
     data: object = None  # callable(data) -> POST body
     ok_status: int = 200
+    names_subjects: bool = True  # False where a successful call may show nobody (an empty list)
 
 
 PERSONAL_ROUTES = [
@@ -203,6 +209,37 @@ PERSONAL_ROUTES += [
         api=True,
         method="post",
         data=lambda d: {"reason": "記載誤り"},
+    ),
+]
+PERSONAL_ROUTES += [
+    PersonalRoute(
+        "residents:juminhyo_new",
+        lambda d: reverse("residents:juminhyo_new") + f"?household={d['household'].household_number}",
+        frozenset(REGISTER),
+        "view",
+    ),
+    PersonalRoute(
+        "residents:juminhyo_new",
+        lambda d: reverse("residents:juminhyo_new"),
+        frozenset(REGISTER),
+        "export",
+        method="post",
+        data=lambda d: {
+            "household_number": d["household"].household_number,
+            "scope": "household",
+            "include_relationship": "1",
+            "as_of": d["today"],
+            "requester_kind": "self",
+            "requester_name": "田中 一郎",
+            "purpose": "勤務先への提出",
+        },
+    ),
+    PersonalRoute(
+        "residents:juminhyo_register",
+        lambda d: reverse("residents:juminhyo_register"),
+        frozenset(REGISTER),
+        "view",
+        names_subjects=False,
     ),
 ]
 PERSONAL_BY_NAME = {route.name: route for route in PERSONAL_ROUTES}

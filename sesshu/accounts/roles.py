@@ -72,6 +72,9 @@ SYSADMIN = Role(
         "accounts.change_terminal",
         "accounts.view_apitoken",
         "accounts.change_apitoken",
+        "otp_totp.view_totpdevice",
+        "otp_totp.change_totpdevice",
+        "otp_totp.delete_totpdevice",
     ),
 )
 REGISTER_CLERK = Role(
@@ -84,6 +87,7 @@ REGISTER_CLERK = Role(
         "residents.add_move",
         "residents.view_move",
         "residents.confirm_move",
+        "residents.issue_juminhyo",
     ),
 )
 ROLES: tuple[Role, ...] = (CLERK, NUMBER_USE, SUPERVISOR, AUDITOR, SYSADMIN, REGISTER_CLERK)

@@ -2,12 +2,17 @@
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from sesshu.audit.models import Action, Outcome
 from sesshu.audit.services import record
 
+from .otp import DEVICE_REMOVED_UID, record_device_removed
+
 PURPOSE = "認証 (authentication)"
+post_delete.connect(record_device_removed, sender=TOTPDevice, dispatch_uid=DEVICE_REMOVED_UID)
 
 
 @receiver(user_logged_in)

@@ -266,3 +266,39 @@ class NumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class JuminhyoIssue(models.Model):
+    """One certified copy of the resident record (住民票の写し) handed out: the issuance register (交付簿).
+
+    The PDF itself is not kept, only its SHA-256: a copy shown later can be checked against the row,
+    and a second copy is a new issue with its own number (there is no re-download).
+    """
+
+    class Requester(models.TextChoices):
+        SELF = "self", _("The person themself (本人)")
+        HOUSEHOLD_MEMBER = "household_member", _("A member of the same household (同一世帯員)")
+        AGENT = "agent", _("An agent (代理人)")
+
+    certificate_number = models.CharField("証明書番号", max_length=20, unique=True)
+    issued_at = models.DateTimeField("交付日時", db_index=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="juminhyo_issues")
+    # The 宛名番号 of the residents printed on the copy, in the order printed.
+    resident_numbers = models.JSONField("記載された住民", default=list)
+    # include_domicile, include_relationship, include_juminhyo_code, include_mynumber (all booleans).
+    options = models.JSONField("記載事項の選択", default=dict)
+    as_of = models.DateField("基準日")
+    requester_kind = models.CharField("請求者の区分", max_length=20, choices=Requester.choices)
+    requester_name = models.CharField("請求者氏名", max_length=100)
+    purpose = models.CharField("利用目的", max_length=200)
+    pages = models.PositiveSmallIntegerField("枚数")
+    sha256 = models.CharField("PDFのSHA-256", max_length=64)
+
+    class Meta:
+        verbose_name = "住民票の写しの交付 (certified copy issued)"
+        ordering = ["-issued_at", "-id"]
+        permissions = [("issue_juminhyo", "住民票の写しの交付 (issue certified copies)")]
+
+    def __str__(self) -> str:
+        return self.certificate_number

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("moves/<int:move_id>/", views.move_detail, name="move"),
     path("moves/<int:move_id>/confirm/", views.move_confirm, name="move_confirm"),
     path("moves/<int:move_id>/reject/", views.move_reject, name="move_reject"),
+    path("", include("sesshu.residents.urls_certificates")),
 ]

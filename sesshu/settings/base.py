@@ -18,6 +18,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "sesshu.core",
     "sesshu.audit",
     "sesshu.accounts",
@@ -36,6 +38,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "sesshu.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "sesshu.accounts.middleware.IdleLogoutMiddleware",
@@ -60,6 +63,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sesshu.accounts.context_processors.staff_rights",
+                "sesshu.accounts.otp.number_use_context",
             ],
         },
     }
@@ -92,6 +96,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "sesshu.accounts.views.locked_out"
 AXES_VERBOSE = False
+
+# Second factor (TOTP) for My Number work (sesshu/accounts/otp.py, docs/two-factor.md).
+OTP_TOTP_ISSUER = env_str("SESSHU_OTP_ISSUER", "sesshu")
+OTP_TOTP_THROTTLE_FACTOR = 1  # django-otp's back-off after each wrong code: 1, 2, 4 … seconds
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's key or QR code
+SESSHU_OTP_FAILURE_LIMIT = env_int("SESSHU_OTP_FAILURE_LIMIT", 5)
+SESSHU_OTP_LOCKOUT_MINUTES = env_int("SESSHU_OTP_LOCKOUT_MINUTES", 30)
 
 # Sessions: logged out after this many idle seconds (the seeds' 自動ログオフ); closed with the browser.
 SESSHU_IDLE_TIMEOUT_SECONDS = env_int("SESSHU_IDLE_TIMEOUT_SECONDS", 15 * 60)
@@ -146,3 +157,9 @@ SESSHU_REGISTER_CONSUMERS = {
     "addressee": "sesshu.addressee.consumers.on_register_events",
     "immunization": "sesshu.immunization.consumers.on_register_events",
 }
+
+# The city, as printed on certificates (住民票の写し) and notices.
+SESSHU_CITY_NAME = env_str("SESSHU_CITY_NAME", "東和県桜ヶ丘市")
+SESSHU_MAYOR_TITLE = env_str("SESSHU_MAYOR_TITLE", "桜ヶ丘市長")
+# A TrueType font with Japanese glyphs for PDFs; empty: Debian's IPAex fonts (fonts-ipaexfont-*).
+SESSHU_PDF_FONT = env_str("SESSHU_PDF_FONT", "")
