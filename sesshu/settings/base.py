@@ -163,3 +163,7 @@ SESSHU_CITY_NAME = env_str("SESSHU_CITY_NAME", "東和県桜ヶ丘市")
 SESSHU_MAYOR_TITLE = env_str("SESSHU_MAYOR_TITLE", "桜ヶ丘市長")
 # A TrueType font with Japanese glyphs for PDFs; empty: Debian's IPAex fonts (fonts-ipaexfont-*).
 SESSHU_PDF_FONT = env_str("SESSHU_PDF_FONT", "")
+
+# Who issues a new resident's My Number. The simulator is for the demo and tests only; a city
+# connects its 住基ネット CS here.
+SESSHU_MYNUMBER_ISSUER = "sesshu.residents.mynumber_issuer.LocalIssuerSimulator"
