@@ -24,26 +24,27 @@ def on_register_events(events) -> None:
             system=BusinessSystem.RESIDENTS, number__in=[e.resident_number for e in moved_in]
         ).values_list("number", "person_id")
     )
-    opened = []
-    for event in moved_in:
-        person_id = persons.get(event.resident_number)
-        if person_id is None:
-            continue
-        _, created = MoveInHistoryCheck.objects.get_or_create(
-            register_event_id=event.pk,
-            defaults={
-                "person_id": person_id,
-                "moved_in_on": date.fromisoformat(event.payload["became_resident_on"]),
-                "previous_address": event.payload.get("previous_address", "")[:200],
-            },
+    already = set(
+        MoveInHistoryCheck.objects.filter(register_event_id__in=[e.pk for e in moved_in]).values_list(
+            "register_event_id", flat=True
         )
-        if created:
-            opened.append(person_id)
-    if opened:
+    )
+    checks = [
+        MoveInHistoryCheck(
+            register_event_id=event.pk,
+            person_id=persons[event.resident_number],
+            moved_in_on=date.fromisoformat(event.payload["became_resident_on"]),
+            previous_address=event.payload.get("previous_address", "")[:200],
+        )
+        for event in moved_in
+        if event.pk not in already and event.resident_number in persons
+    ]
+    MoveInHistoryCheck.objects.bulk_create(checks)
+    if checks:
         record(
             Action.CREATE,
             purpose=PURPOSE,
             object_type="history_check",
-            subjects=opened,
-            result_count=len(opened),
+            subjects=[c.person_id for c in checks],
+            result_count=len(checks),
         )

@@ -17,10 +17,15 @@ def next_number(series: str) -> str:
 
 
 def next_number_for(series: str, model, field: str, base: int) -> str:
-    """The next free number of a series of fixed-length digit strings above ``base``.
+    """The next free number of a series of fixed-length digit strings above ``base``."""
+    return next_numbers_for(series, model, field, base, 1)[0]
+
+
+def next_numbers_for(series: str, model, field: str, base: int, count: int) -> list[str]:
+    """``count`` consecutive free numbers of a series; the counter row stays locked until commit.
 
     Rows written around the counter (the synthetic city, an imported register) are respected: the
-    next number is above both the counter and the highest number in the table.
+    numbers start above both the counter and the highest number in the table.
     """
     NumberCounter.objects.get_or_create(name=series, defaults={"value": base})
     counter = NumberCounter.objects.select_for_update().get(name=series)
@@ -29,6 +34,7 @@ def next_number_for(series: str, model, field: str, base: int) -> str:
         .filter(digits=len(str(base)), **{f"{field}__gte": str(base)})
         .aggregate(m=Max(field))["m"]
     )
-    counter.value = max(counter.value, int(highest or base)) + 1
+    first = max(counter.value, int(highest or base)) + 1
+    counter.value = first + count - 1
     counter.save(update_fields=["value"])
-    return str(counter.value)
+    return [str(n) for n in range(first, first + count)]
