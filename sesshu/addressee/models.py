@@ -83,3 +83,6 @@ class BusinessNumber(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}:{self.number}"
+
+
+from .models_vault import *  # noqa: E402,F403

@@ -7,11 +7,15 @@ import secrets
 
 import dj_database_url
 
+from sesshu.addressee.keys import ensure_demo_keys
+
 from .base import *  # noqa: F403
 from .base import VAR_DIR
 from .env import env_str
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+# The My Number vault's keys (docs/keys.md): made under var/keys/ (0600) on first run.
+SESSHU_MASTER_KEYS, SESSHU_ACTIVE_MASTER_KEY, SESSHU_BLIND_INDEX_KEY_FILE = ensure_demo_keys(VAR_DIR)
 
 
 def _demo_secret_key() -> str:

@@ -2,6 +2,8 @@
 
 import dj_database_url
 
+from sesshu.addressee.keys import parse_master_keys
+
 from .base import *  # noqa: F403
 from .env import env_bool, env_int, env_list, env_str
 
@@ -13,3 +15,8 @@ SESSION_COOKIE_SECURE = env_bool("SESSHU_HTTPS", True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SESSHU_HSTS_SECONDS", 0)
 CSRF_TRUSTED_ORIGINS = env_list("SESSHU_CSRF_TRUSTED_ORIGINS")
+
+# The My Number vault (docs/keys.md): master keys from files named here, never from the database.
+SESSHU_MASTER_KEYS = parse_master_keys(env_str("SESSHU_MASTER_KEYS"))  # "id:/path,id2:/path2"
+SESSHU_ACTIVE_MASTER_KEY = env_str("SESSHU_ACTIVE_MASTER_KEY")
+SESSHU_BLIND_INDEX_KEY_FILE = env_str("SESSHU_BLIND_INDEX_KEY_FILE")
