@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("sesshu.accounts.urls")),
     path("persons/", include("sesshu.immunization.urls")),
     path("register/", include("sesshu.residents.urls")),
+    path("mynumber/", include("sesshu.addressee.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -10,6 +10,24 @@ from .factories import PASSWORD, make_household, make_resident, make_staff, make
 ROLE_CODES = [role.code for role in ROLES]
 
 
+def sample_mynumber(n: int) -> str:
+    """A 12-digit number valid under the check-digit rule, made for tests (8 then the serial)."""
+    from sesshu.core.numbers import mynumber_check_digit
+
+    body = f"8{n:010d}"
+    return body + str(mynumber_check_digit(body))
+
+
+def verify_second_factor(client, user) -> None:
+    """Give a number-use clerk's test session a confirmed TOTP device, verified (as after the code)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+
+
 @pytest.fixture
 def staff(db):
     """One account per role, plus one with no role at all (the stranger)."""
@@ -60,6 +78,15 @@ def family(db):
     from sesshu.residents.moves import submit_move
 
     today = timezone.localdate().isoformat()
+    # My Numbers for the family (test numbers made by the check-digit rule, nobody's real number), and a
+    # number entered at the counter by another number-use clerk, waiting for confirmation.
+    from sesshu.addressee.mynumber import register_issued_numbers, submit_registration
+
+    numbers = {p.pk: sample_mynumber(i) for i, p in enumerate([father, mother, child, moved], start=1)}
+    register_issued_numbers(list(numbers.items()))
+    pending_number = submit_registration(
+        child.pk, sample_mynumber(99), "mynumber_card", author=make_staff("number_use")
+    )
     child_resident = Resident.objects.get(given_name="翔太")
     pending = submit_move(
         "move_within",
@@ -70,6 +97,7 @@ def family(db):
     return {
         "father": father, "mother": mother, "child": child, "moved": moved, "household": household,
         "child_resident": child_resident, "pending_move": pending, "today": today,
+        "numbers": numbers, "pending_number": pending_number,
     }  # fmt: skip
 
 

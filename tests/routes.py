@@ -55,6 +55,11 @@ class PersonalRoute:
     data: object = None  # callable(data) -> POST body
     ok_status: int = 200
     names_subjects: bool = True  # False where a successful call may show nobody (an empty list)
+    # What the event's subjects are: addressee.Person ids, or the register's own Resident ids.
+    subject: str = "person"
+
+    def expected_subject(self, data) -> int:
+        return data["child_resident"].pk if self.subject == "resident" else data["child"].pk
 
 
 PERSONAL_ROUTES = [
@@ -98,25 +103,35 @@ PERSONAL_ROUTES += [
         lambda d: reverse("residents:search") + "?name=タナカ&birth_date=2020-04-01",
         frozenset(REGISTER),
         "search",
+        subject="resident",
     ),
     PersonalRoute(
         "residents:resident",
         lambda d: reverse("residents:resident", args=[d["child_resident"].resident_number]),
         frozenset(REGISTER),
         "view",
+        subject="resident",
     ),
     PersonalRoute(
         "residents:household",
         lambda d: reverse("residents:household", args=[d["household"].household_number]),
         frozenset(REGISTER),
         "view",
+        subject="resident",
     ),
-    PersonalRoute("residents:moves", lambda d: reverse("residents:moves"), frozenset(REGISTER), "view"),
+    PersonalRoute(
+        "residents:moves",
+        lambda d: reverse("residents:moves"),
+        frozenset(REGISTER),
+        "view",
+        subject="resident",
+    ),
     PersonalRoute(
         "residents:move",
         lambda d: reverse("residents:move", args=[d["pending_move"].pk]),
         frozenset(REGISTER),
         "view",
+        subject="resident",
     ),
     PersonalRoute(
         "residents:move_new",
@@ -130,6 +145,7 @@ PERSONAL_ROUTES += [
             "notified_on": d["today"],
         },
         ok_status=302,
+        subject="resident",
     ),
     PersonalRoute(
         "residents:move_confirm",
@@ -139,6 +155,7 @@ PERSONAL_ROUTES += [
         method="post",
         data=lambda d: {},
         ok_status=302,
+        subject="resident",
     ),
     PersonalRoute(
         "residents:move_reject",
@@ -148,6 +165,7 @@ PERSONAL_ROUTES += [
         method="post",
         data=lambda d: {"reason": "記載誤り"},
         ok_status=302,
+        subject="resident",
     ),
 ]
 PERSONAL_ROUTES += [
@@ -157,6 +175,7 @@ PERSONAL_ROUTES += [
         frozenset(REGISTER),
         "search",
         api=True,
+        subject="resident",
     ),
     PersonalRoute(
         "api:get_resident",
@@ -164,6 +183,7 @@ PERSONAL_ROUTES += [
         frozenset(REGISTER),
         "view",
         api=True,
+        subject="resident",
     ),
     PersonalRoute(
         "api:get_household",
@@ -171,9 +191,15 @@ PERSONAL_ROUTES += [
         frozenset(REGISTER),
         "view",
         api=True,
+        subject="resident",
     ),
     PersonalRoute(
-        "api:list_moves", lambda d: reverse("api:list_moves"), frozenset(REGISTER), "view", api=True
+        "api:list_moves",
+        lambda d: reverse("api:list_moves"),
+        frozenset(REGISTER),
+        "view",
+        api=True,
+        subject="resident",
     ),
     PersonalRoute(
         "api:create_move",
@@ -191,6 +217,7 @@ PERSONAL_ROUTES += [
             },
         },
         ok_status=201,
+        subject="resident",
     ),
     PersonalRoute(
         "api:confirm",
@@ -200,6 +227,7 @@ PERSONAL_ROUTES += [
         api=True,
         method="post",
         data=lambda d: {},
+        subject="resident",
     ),
     PersonalRoute(
         "api:reject",
@@ -209,6 +237,7 @@ PERSONAL_ROUTES += [
         api=True,
         method="post",
         data=lambda d: {"reason": "記載誤り"},
+        subject="resident",
     ),
 ]
 PERSONAL_ROUTES += [
@@ -217,6 +246,7 @@ PERSONAL_ROUTES += [
         lambda d: reverse("residents:juminhyo_new") + f"?household={d['household'].household_number}",
         frozenset(REGISTER),
         "view",
+        subject="resident",
     ),
     PersonalRoute(
         "residents:juminhyo_new",
@@ -233,6 +263,7 @@ PERSONAL_ROUTES += [
             "requester_name": "田中 一郎",
             "purpose": "勤務先への提出",
         },
+        subject="resident",
     ),
     PersonalRoute(
         "residents:juminhyo_register",
@@ -240,6 +271,63 @@ PERSONAL_ROUTES += [
         frozenset(REGISTER),
         "view",
         names_subjects=False,
+        subject="resident",
+    ),
+]
+NUMBER_USE = {"number_use"}
+PERSONAL_ROUTES += [
+    PersonalRoute(
+        "addressee:search",
+        lambda d: reverse("addressee:search"),
+        frozenset(NUMBER_USE),
+        "search",
+        method="post",
+        data=lambda d: {"number": d["numbers"][d["child"].pk], "purpose": "予防接種事務の本人確認"},
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "addressee:register",
+        lambda d: reverse("addressee:register", args=[d["child"].pk]),
+        frozenset(NUMBER_USE),
+        "view",
+    ),
+    PersonalRoute(
+        "addressee:register",
+        lambda d: reverse("addressee:register", args=[d["child"].pk]),
+        frozenset(NUMBER_USE),
+        "create",
+        method="post",
+        data=lambda d: {"number": "800000000554", "identity_check": "mynumber_card"},
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "addressee:requests", lambda d: reverse("addressee:requests"), frozenset(NUMBER_USE), "view"
+    ),
+    PersonalRoute(
+        "addressee:confirm",
+        lambda d: reverse("addressee:confirm", args=[d["pending_number"].pk]),
+        frozenset(NUMBER_USE),
+        "change",
+        method="post",
+        data=lambda d: {},
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "addressee:reject",
+        lambda d: reverse("addressee:reject", args=[d["pending_number"].pk]),
+        frozenset(NUMBER_USE),
+        "change",
+        method="post",
+        data=lambda d: {"reason": "本人確認書類の不備"},
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "addressee:reveal",
+        lambda d: reverse("addressee:reveal", args=[d["child"].pk]),
+        frozenset(NUMBER_USE),
+        "view",
+        method="post",
+        data=lambda d: {"purpose": "他市への接種歴照会"},
     ),
 ]
 PERSONAL_BY_NAME = {route.name: route for route in PERSONAL_ROUTES}

@@ -500,7 +500,7 @@ def test_the_command_imports_exports_and_runs_the_consumers(db, tmp_path, capsys
 
     out = io.StringIO()
     call_command("register", "process-events", stdout=out)
-    assert out.getvalue().splitlines() == ["addressee: 2", "immunization: 2"]
+    assert out.getvalue().splitlines() == ["addressee: 2", "mynumber: 2", "immunization: 2"]
 
 
 def test_the_command_prints_the_errors_and_fails(db, tmp_path):

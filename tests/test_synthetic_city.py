@@ -212,8 +212,10 @@ def test_rerunning_the_command_with_the_same_parameters_does_nothing():
     assert "already seeded" in seed("--residents", "300", "--seed", "5")  # no --as-of: the city's own date
     assert (Resident.objects.count(), VaccinationRecord.objects.count(), SeedRun.objects.count()) == counts
     assert city_events() == [Action.CREATE]
-    event = AuditEvent.objects.get()
+    event = AuditEvent.objects.get(object_type="synthetic_city")
     assert event.actor_username == "seed" and event.route == "cli:seed"
+    # The numbers the simulated issuer gave went into the vault, with their own audit event.
+    assert AuditEvent.objects.filter(object_type="mynumber", action="create").exists()
     assert event.purpose == "合成データ作成 (synthetic city)"
     assert event.detail["counts"]["residents"] == 300
 

@@ -85,3 +85,38 @@ class MyNumberRecord(models.Model):
 
 
 __all__ = ["DataKey", "IdentityCheck", "MyNumberRecord"]
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", "確認待ち"
+    CONFIRMED = "confirmed", "確認済"
+    REJECTED = "rejected", "差戻し"
+
+
+class MyNumberRequest(models.Model):
+    """A number entered at the counter, waiting for a second number-use clerk (four-eyes).
+
+    The number waits encrypted, like a stored one: the pending row is no weaker than the vault.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="mynumber_requests")
+    ciphertext = models.BinaryField(editable=False)
+    nonce = models.BinaryField(max_length=12, editable=False)
+    data_key = models.ForeignKey(DataKey, on_delete=models.PROTECT, related_name="+")
+    identity_check = models.CharField("本人確認の方法", max_length=20, choices=IdentityCheck.choices)
+    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "個人番号の登録申請 (My Number registration request)"
+
+    def __str__(self) -> str:
+        return f"MyNumberRequest #{self.pk} ({self.status})"  # never the number
+
+    __repr__ = __str__

@@ -25,11 +25,13 @@ from django.db.models import QuerySet
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from sesshu.addressee.models import BusinessNumber, BusinessSystem, Person
+from sesshu.addressee.models import BusinessNumber, BusinessSystem, MyNumberRecord, Person
+from sesshu.addressee.mynumber import register_issued_numbers
 from sesshu.addressee.services import person_from_resident
 from sesshu.immunization.models import RecordSource, VaccinationRecord, Vaccine
 from sesshu.residents.history import fill_keys, state_of
 from sesshu.residents.models import Household, RegisterEvent, Resident, ResidentRevision, ResidentStatus
+from sesshu.residents.mynumber_issuer import issuer
 
 from .models import SeedRun
 from .population import CITY, PREFECTURE, HouseholdPlan, Member, Population
@@ -181,6 +183,15 @@ def _write_households(plans: list[HouseholdPlan], counts: Counter) -> int:
         batch_size=BATCH_SIZE,
     )
     counts["business_numbers"] += len(persons)
+    # Everyone in the register has a My Number; the simulated national issuer gives them out, and they
+    # go into the vault as the real ones would (encrypted, audited, never in this module's hands after).
+    source = issuer()
+    counts["mynumbers"] += register_issued_numbers(
+        [
+            (person.pk, source.number_for(resident))
+            for person, resident in zip(persons, residents, strict=True)
+        ]
+    )
 
     records = [
         (person.pk, given) for person, member in zip(persons, members, strict=True) for given in member.doses
@@ -326,6 +337,7 @@ def city_rows() -> dict[str, QuerySet]:
     residents = Resident.objects.filter(household__in=households)
     return {
         "vaccination_records": VaccinationRecord.objects.filter(person__in=persons),
+        "mynumbers": MyNumberRecord.objects.filter(person__in=persons),
         "business_numbers": BusinessNumber.objects.filter(person__in=persons),
         "persons": persons,
         "register_events": RegisterEvent.objects.filter(

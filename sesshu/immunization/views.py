@@ -3,6 +3,8 @@ from django.http import Http404
 from django.shortcuts import render
 
 from sesshu.accounts.access import require_right
+from sesshu.accounts.otp import number_use_allowed
+from sesshu.addressee.mynumber import is_registered
 from sesshu.addressee.services import parse_search
 from sesshu.core.problems import Problem, ProblemList
 
@@ -44,4 +46,8 @@ def person_detail(request, person_id: int):
         record = services.person_record(person_id)
     except Problem as problem:
         raise Http404(problem.message) from None
-    return render(request, "immunization/person.html", {"record": record, "person": record.person})
+    context = {"record": record, "person": record.person}
+    if number_use_allowed(request):
+        # Only number-use work sees that the field exists at all; other roles' pages never carry it.
+        context["mynumber_registered"] = is_registered(record.person)
+    return render(request, "immunization/person.html", context)

@@ -155,6 +155,7 @@ SESSHU_TERMINAL_RESOLVER = "sesshu.accounts.terminals.terminal_name"
 # Consumers of the resident register's outbox (庁内連携 inside sesshu): name -> handler.
 SESSHU_REGISTER_CONSUMERS = {
     "addressee": "sesshu.addressee.consumers.on_register_events",
+    "mynumber": "sesshu.addressee.consumers_mynumber.on_register_events",
     "immunization": "sesshu.immunization.consumers.on_register_events",
 }
 
