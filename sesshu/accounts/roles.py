@@ -32,6 +32,7 @@ CLERK = Role(
     (
         "addressee.search_person",
         "addressee.view_person",
+        "addressee.register_non_resident",
         "residents.view_household",
         "immunization.view_vaccinationrecord",
     ),
@@ -88,6 +89,7 @@ REGISTER_CLERK = Role(
         "residents.view_move",
         "residents.confirm_move",
         "residents.issue_juminhyo",
+        "addressee.view_protected_address",
     ),
 )
 ROLES: tuple[Role, ...] = (CLERK, NUMBER_USE, SUPERVISOR, AUDITOR, SYSADMIN, REGISTER_CLERK)

@@ -33,8 +33,8 @@ _COPIED = (
     "postal_code",
 )
 _UPDATED = [
-    *_COPIED, "status", "status_date", "birth_date", "address", "kana_key", "given_kana_key", "kanji_key",
-    "given_kanji_key", "latin_key", "address_key",
+    *_COPIED, "status", "status_date", "birth_date", "address", "protected", "kana_key", "given_kana_key",
+    "kanji_key", "given_kanji_key", "latin_key", "address_key",
 ]  # fmt: skip
 
 
@@ -81,6 +81,7 @@ def _copy(payload: dict, person: Person) -> Person:
     for name in _COPIED:
         setattr(person, name, payload.get(name, "") or "")
     person.birth_date = _date(payload["birth_date"])
+    person.protected = bool(payload.get("support_measure"))
     person.address = payload.get("moved_to_address") if status == "moved_out" else payload.get("address", "")
     return fill_search_keys(person)
 

@@ -37,6 +37,13 @@ class Person(models.Model):
     sex = models.CharField("性別", max_length=1)
     postal_code = models.CharField("郵便番号", max_length=8, blank=True)
     address = models.CharField("住所", max_length=200, blank=True)
+    # 支援措置 (DV, stalking, abuse: from the register): the address is withheld from every screen, print
+    # and export of staff without addressee.view_protected_address; mail goes to the address below.
+    protected = models.BooleanField("支援措置", default=False)
+    alternative_postal_code = models.CharField("送付先郵便番号", max_length=8, blank=True)
+    alternative_address = models.CharField("送付先住所", max_length=200, blank=True)
+    # Where a non-resident's 5情報 came from (a vaccination report, another city's notice, ...).
+    source = models.CharField("登録の根拠", max_length=200, blank=True)
     # Search keys (sesshu.core.text): family+given, and given alone, so "タナカ" and "タロウ" both find
     # 田中 太郎; kept in sync by the service that writes the person.
     kana_key = models.CharField(max_length=200, db_index=True)
@@ -51,6 +58,8 @@ class Person(models.Model):
         permissions = [
             ("search_person", "宛名検索 (search persons)"),
             ("use_mynumber", "番号利用事務 (My Number work)"),
+            ("view_protected_address", "支援措置対象者の住所の閲覧 (see a protected person's address)"),
+            ("register_non_resident", "住登外者の登録 (register non-residents)"),
         ]
 
     def __str__(self) -> str:

@@ -50,6 +50,22 @@ def person_from_resident(resident: Resident, integrated_number: str) -> Person:
     return fill_search_keys(person)
 
 
+WITHHELD_JA = "（支援措置対象のため表示しません）"
+
+
+def mask_protected(persons, user) -> None:
+    """Withhold protected persons' addresses (支援措置) from staff without the right, on these objects
+    only (never saved): screens, prints and exports built from them show the withheld text instead."""
+    from sesshu.accounts.roles import has_right
+
+    if has_right(user, "addressee.view_protected_address"):
+        return
+    for person in persons:
+        if person.protected:
+            person.address, person.postal_code = WITHHELD_JA, ""
+            person.address_withheld = True
+
+
 def resident_number_of(person: Person) -> str | None:
     return (
         BusinessNumber.objects.filter(person=person, system=BusinessSystem.RESIDENTS)

@@ -81,7 +81,7 @@ def _summary(p) -> dict:
 def search_persons(request, query: Query[PersonQuery]):
     criteria = parse_search(query.dict())
     page_size = max(1, min(query.page_size, settings.SESSHU_API_MAX_PAGE_SIZE))
-    page = services.find_persons(criteria, max(1, min(query.page, 100000)), page_size)
+    page = services.find_persons(criteria, max(1, min(query.page, 100000)), page_size, viewer=request.user)
     return {
         "count": page.paginator.count,
         "page": page.number,
@@ -93,7 +93,7 @@ def search_persons(request, query: Query[PersonQuery]):
 @router.get("/persons/{int:person_id}", response=PersonDetail, summary="A person's 5情報 and household")
 @api_right("addressee.view_person", services.PURPOSE_VIEW)
 def get_person(request, person_id: int):
-    record = services.person_record(person_id)
+    record = services.person_record(person_id, viewer=request.user)
     household = record.household
     return _summary(record.person) | {
         "postal_code": record.person.postal_code,

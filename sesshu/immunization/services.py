@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from django.core.paginator import EmptyPage, Page, Paginator
 
+from sesshu.accounts.roles import has_right
 from sesshu.addressee.models import Person
 from sesshu.addressee.services import (
     SearchCriteria,
+    mask_protected,
     persons_by_resident_number,
     resident_number_of,
     search_persons,
@@ -31,8 +33,12 @@ def person_not_found() -> Problem:
     return Problem("not_found", "該当する人が見つかりません。", "No such person.")
 
 
-def find_persons(criteria: SearchCriteria, page_number: int = 1, page_size: int = 20) -> Page:
-    paginator = Paginator(search_persons(criteria), page_size)
+def find_persons(criteria: SearchCriteria, page_number: int = 1, page_size: int = 20, viewer=None) -> Page:
+    persons = search_persons(criteria)
+    if criteria.address and not has_right(viewer, "addressee.view_protected_address"):
+        # Finding someone by address would tell where a protected person lives.
+        persons = persons.exclude(protected=True)
+    paginator = Paginator(persons, page_size)
     try:
         page = paginator.page(page_number)
     except EmptyPage:
@@ -45,6 +51,7 @@ def find_persons(criteria: SearchCriteria, page_number: int = 1, page_size: int 
         criteria=criteria.for_audit() | {"page": page.number, "page_size": page_size},
         result_count=paginator.count,
     )
+    mask_protected(page.object_list, viewer)
     return page
 
 
@@ -65,7 +72,7 @@ def access_person(person_id: int, purpose: str) -> Person:
     return person
 
 
-def person_record(person_id: int) -> PersonRecord:
+def person_record(person_id: int, viewer=None) -> PersonRecord:
     """The person page: 5情報, the household, and the vaccination history."""
     person = access_person(person_id, PURPOSE_VIEW)
     resident_number = resident_number_of(person)
@@ -85,6 +92,7 @@ def person_record(person_id: int) -> PersonRecord:
         subjects=[person.pk, *member_ids.values()],
         result_count=len(vaccinations),
     )
+    mask_protected([person], viewer)
     return PersonRecord(person, household, member_ids, vaccinations)
 
 

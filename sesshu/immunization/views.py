@@ -28,7 +28,10 @@ def search(request):
             context["problems"] = exc.problems
         else:
             context["page"] = services.find_persons(
-                criteria, _page_number(request.GET.get("page")), settings.SESSHU_PAGE_SIZE
+                criteria,
+                _page_number(request.GET.get("page")),
+                settings.SESSHU_PAGE_SIZE,
+                viewer=request.user,
             )
             query = request.GET.copy()
             query.pop("page", None)
@@ -43,7 +46,7 @@ def search(request):
 @require_right("addressee.view_person", services.PURPOSE_VIEW)
 def person_detail(request, person_id: int):
     try:
-        record = services.person_record(person_id)
+        record = services.person_record(person_id, viewer=request.user)
     except Problem as problem:
         raise Http404(problem.message) from None
     context = {"record": record, "person": record.person}
