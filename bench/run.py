@@ -161,8 +161,7 @@ def bench_moves(db: str, count: int) -> None:
     from sesshu.accounts.roles import assign_role
     from sesshu.audit.context import acting_as
     from sesshu.residents.models import Resident
-    from sesshu.residents.moves import confirm_move, submit_move
-    from sesshu.residents.outbox import process_events
+    from sesshu.residents.moves import confirm_moves, submit_move
 
     author, _ = Staff.objects.get_or_create(username="bench_author")
     reviewer, _ = Staff.objects.get_or_create(username="bench_reviewer")
@@ -188,9 +187,8 @@ def bench_moves(db: str, count: int) -> None:
         ]  # fmt: skip
     started = time.perf_counter()
     with acting_as(reviewer, route="bench:moves"):
-        for move_id in pending:
-            confirm_move(move_id, reviewer=reviewer, run_consumers=False)
-        process_events()
+        result = confirm_moves(pending, reviewer=reviewer)
+    assert not result.refused, list(result.refused.items())[:3]
     emit("moves_apply_rate", len(pending) / (time.perf_counter() - started), "moves/s", len(pending), db)
 
 

@@ -640,3 +640,24 @@ def test_pending_moves_are_a_queue(clerks, home):
         author=clerks[0],
     )
     assert list(Move.objects.filter(status="pending").values_list("kind", flat=True)) == ["death"]
+
+
+def test_a_batch_confirms_each_move_on_its_own(clerks, home, django_capture_on_commit_callbacks):
+    from sesshu.residents.moves import confirm_moves
+
+    day = {"effective_on": D.isoformat(), "notified_on": D.isoformat()}
+    good = submit_move("death", {"resident_number": home["son"].resident_number, **day}, author=clerks[0])
+    bad = submit_move("death", {"resident_number": home["wife"].resident_number, **day}, author=clerks[0])
+    own = submit_move(
+        "death",
+        {"resident_number": home["head"].resident_number, "new_head": home["wife"].resident_number, **day},
+        author=clerks[1],
+    )
+    Resident.objects.filter(pk=home["wife"].pk).update(status="moved_out")  # the second can no longer apply
+    result = confirm_moves([good.pk, bad.pk, own.pk], reviewer=clerks[1])
+    assert result.confirmed == [good.pk]
+    assert [p["code"] for p in result.refused[bad.pk]] == ["not_resident"]
+    assert [p["code"] for p in result.refused[own.pk]] == ["four_eyes"]
+    assert Resident.objects.get(pk=home["son"].pk).status == "deceased"
+    assert Move.objects.get(pk=bad.pk).status == "pending"
+    assert Person.objects.get(business_numbers__number=home["son"].resident_number).status == "deceased"

@@ -1224,34 +1224,75 @@ class FourEyesViolation(Problem):
 def confirm_move(move_id: int, *, reviewer, run_consumers: bool = True) -> Move:
     """Apply a pending move entered by someone else: revisions and events, all in one transaction.
 
-    The consumers run after the commit; a batch confirming many moves passes run_consumers=False and
-    runs them once at the end (outbox.process_events).
+    The consumers run after the commit (outbox.process_after_commit).
     """
     _check_reviewable(Move.objects.filter(pk=move_id).first(), reviewer)  # a refusal is logged for good
     with transaction.atomic():
-        move = (
-            Move.objects.select_for_update(of=("self",)).select_related("author").filter(pk=move_id).first()
-        )
-        _check_reviewable(move, reviewer)
-        plan, effective_on, notified_on = make_plan(move.kind, move.data, lock=True)
-        written = apply_plan(plan, move, effective_on, notified_on)
-        move.status = MoveStatus.CONFIRMED
-        move.reviewer = reviewer
-        move.reviewed_at = timezone.now()
-        move.resident_numbers = sorted(set(plan.resident_numbers) | {r.resident_number for r in written})
-        move.save()
-        record(
-            Action.CHANGE,
-            purpose=PURPOSE_CONFIRM,
-            object_type="resident",
-            subjects=[r.pk for r in written],
-            detail={"move": move.pk, "kind": move.kind, "author": move.author.get_username()},
-        )
+        move = _confirm_locked(move_id, reviewer)
         if run_consumers:
             from .outbox import process_after_commit
 
             process_after_commit()
     return move
+
+
+def _confirm_locked(move_id: int, reviewer) -> Move:
+    move = Move.objects.select_for_update(of=("self",)).select_related("author").filter(pk=move_id).first()
+    _check_reviewable(move, reviewer)
+    plan, effective_on, notified_on = make_plan(move.kind, move.data, lock=True)
+    written = apply_plan(plan, move, effective_on, notified_on)
+    move.status = MoveStatus.CONFIRMED
+    move.reviewer = reviewer
+    move.reviewed_at = timezone.now()
+    move.resident_numbers = sorted(set(plan.resident_numbers) | {r.resident_number for r in written})
+    move.save(update_fields=["status", "reviewer", "reviewed_at", "resident_numbers"])
+    record(
+        Action.CHANGE,
+        purpose=PURPOSE_CONFIRM,
+        object_type="resident",
+        subjects=[r.pk for r in written],
+        detail={"move": move.pk, "kind": move.kind, "author": move.author.get_username()},
+    )
+    return move
+
+
+@dataclass
+class BatchResult:
+    confirmed: list[int] = field(default_factory=list)
+    refused: dict[int, list[dict]] = field(default_factory=dict)  # move id -> problems (as dicts)
+
+
+def confirm_moves(move_ids: list[int], *, reviewer, chunk: int = 500) -> BatchResult:
+    """一括処理: confirm many pending moves at once (e.g. a day's 転入通知), each still all-or-nothing.
+
+    Each move is applied inside its own savepoint, so one that fails its checks is reported and the
+    others go on; commits come once per chunk instead of once per move, and the consumers run once at
+    the end. Moves the reviewer entered are refused (and logged) before anything is applied.
+    """
+    from .outbox import process_events
+
+    result = BatchResult()
+    own = set(Move.objects.filter(pk__in=move_ids, author=reviewer).values_list("pk", flat=True))
+    for move_id in own:
+        try:
+            _check_reviewable(Move.objects.filter(pk=move_id).first(), reviewer)
+        except Problem as problem:
+            result.refused[move_id] = [problem.as_dict()]
+    todo = [m for m in move_ids if m not in own]
+    for start in range(0, len(todo), chunk):
+        with transaction.atomic():
+            for move_id in todo[start : start + chunk]:
+                try:
+                    with transaction.atomic():
+                        _confirm_locked(move_id, reviewer)
+                except ProblemList as exc:
+                    result.refused[move_id] = exc.as_dicts()
+                except Problem as problem:
+                    result.refused[move_id] = [problem.as_dict()]
+                else:
+                    result.confirmed.append(move_id)
+    process_events()
+    return result
 
 
 def reject_move(move_id: int, *, reviewer, reason: str) -> Move:
