@@ -18,6 +18,7 @@ SIZES = {
     "moves": (10_000, 2_000),
     "asof_city": (1_000_000, 20_000),  # residents, each given 10 revisions
     "asof_queries": (300, 200),
+    "vault": (1_000_000, 20_000),  # persons with a My Number
     "searches": (400, 200),
     "audit_requests": (1500, 600),
     "audit_log": (200_000, 30_000),
@@ -264,6 +265,8 @@ def main() -> int:
             "audit_overhead_ratio",
             "audit_verify_rate",
             "moves_apply_rate",
+            "mynumber_lookup_p95_ms",
+            "key_rotation_rate",
             "asof_household_p95_ms",
         ]
     )
@@ -280,6 +283,12 @@ def main() -> int:
         bench_audit_verify(args.db, size["audit_log"])
     if want("moves_apply_rate"):
         bench_moves(args.db, size["moves"])
+    if want("mynumber_lookup_p95_ms") or want("key_rotation_rate"):
+        from sesshu.addressee.vault_bench import bench as vault_bench
+
+        # On the seeded city (every resident already has a number), topped up to the size asked for.
+        for row in vault_bench(size["vault"], args.db):
+            print(json.dumps(row), flush=True)
     if want("asof_household_p95_ms"):
         # A city of its own: the as-of figure is asked for at 1M residents with 10 revisions each.
         prepare_database(args.db, args.pg_url)
