@@ -168,3 +168,6 @@ SESSHU_PDF_FONT = env_str("SESSHU_PDF_FONT", "")
 # Who issues a new resident's My Number. The simulator is for the demo and tests only; a city
 # connects its 住基ネット CS here.
 SESSHU_MYNUMBER_ISSUER = "sesshu.residents.mynumber_issuer.LocalIssuerSimulator"
+
+# How long the register keeps people who left it (the Tokorozawa assessment: 150 years).
+SESSHU_REGISTER_RETENTION_YEARS = env_int("SESSHU_REGISTER_RETENTION_YEARS", 150)

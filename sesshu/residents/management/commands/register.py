@@ -82,7 +82,11 @@ class Command(BaseCommand):
         exp.add_argument("--encoding", choices=ENCODINGS, default="utf-8")
         exp.add_argument("--output", type=Path, help="the file to write (default: standard output)")
         sub.add_parser("process-events", help="run the outbox consumers")
-        for command in (imp, exp, sub.choices["process-events"]):
+        purge = sub.add_parser(
+            "purge-expired", help="delete records past retention (dry run unless --execute)"
+        )
+        purge.add_argument("--execute", action="store_true", help="really delete (default: only count)")
+        for command in (imp, exp, sub.choices["process-events"], purge):
             command.add_argument("--operator", default="", help="who runs this (for the audit log)")
 
     def handle(self, *args, operation: str, operator: str, **options):
@@ -91,8 +95,18 @@ class Command(BaseCommand):
                 self._import(Path(options["file"]), options["source"])
             elif operation == "export-feed":
                 self._export(options)
+            elif operation == "purge-expired":
+                self._purge(options["execute"])
             else:
                 self._process_events()
+
+    def _purge(self, execute: bool) -> None:
+        from sesshu.residents.retention import purge_expired
+
+        report = purge_expired(dry_run=not execute)
+        verb = "deleted" if execute else "would delete (dry run; --execute to delete)"
+        counts = ", ".join(f"{k} {v}" for k, v in report.counts.items())
+        self.stdout.write(f"left the register before {report.cutoff.isoformat()}: {verb}: {counts}")
 
     def _import(self, path: Path, source: str) -> None:
         try:
