@@ -13,6 +13,7 @@ urlpatterns = [
     path("persons/", include("sesshu.immunization.urls")),
     path("register/", include("sesshu.residents.urls")),
     path("mynumber/", include("sesshu.addressee.urls")),
+    path("non-residents/", include("sesshu.addressee.urls_non_residents")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

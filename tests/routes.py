@@ -347,3 +347,107 @@ def call(client, route: PersonalRoute, data, **extra):
 
 def is_exempt(pattern: str, name: str | None) -> bool:
     return name in EXEMPT or any(pattern.startswith(prefix) for prefix in EXEMPT_PREFIXES)
+
+
+# Non-residents (住登外者) and the conversion service (sesshu/addressee/non_residents.py, conversion.py).
+def _non_resident(d):
+    """A non-resident for the routes that correct one: made once per test, outside any request (so
+    its creation event has no actor and does not count as the caller's)."""
+    if "non_resident" not in d:
+        from sesshu.addressee.non_residents import register_non_resident
+
+        d["non_resident"] = register_non_resident(
+            {
+                "family_name": "高木", "given_name": "陽菜", "family_name_kana": "タカギ",
+                "given_name_kana": "ヒナ", "birth_date": "2018-03-03", "sex": "F",
+                "postal_code": "100-0001", "address": "東京都千代田区千代田1-1",
+            },
+            source="他市からの通知",
+            author=None,
+        )  # fmt: skip
+    return d["non_resident"]
+
+
+@dataclass(frozen=True)
+class NonResidentRoute(PersonalRoute):
+    """A route about the non-resident above: its events name that person, not the family's child."""
+
+    def expected_subject(self, data) -> int:
+        return _non_resident(data).pk
+
+
+def _non_resident_form(d, **changes):
+    return {
+        "family_name": "高木", "given_name": "陽菜", "family_name_kana": "たかぎ", "given_name_kana": "ひな",
+        "birth_date": "H30.3.3", "sex": "F", "postal_code": "100-0001", "address": "東京都千代田区千代田1-1",
+        "source": "他市からの通知",
+    } | changes  # fmt: skip
+
+
+# Other people than the one above, so that registering them is no possible duplicate of it.
+NEW_ON_SCREEN = {
+    "family_name": "佐藤", "given_name": "美咲", "family_name_kana": "サトウ", "given_name_kana": "ミサキ",
+    "birth_date": "2015-07-07",
+}  # fmt: skip
+NEW_BY_API = {
+    "family_name": "鈴木", "given_name": "健", "family_name_kana": "すずき", "given_name_kana": "けん",
+    "birth_date": "令和2年1月15日", "sex": "M",
+}  # fmt: skip
+
+
+PERSONAL_ROUTES += [
+    PersonalRoute(
+        "non_residents:new",
+        lambda d: reverse("non_residents:new"),
+        frozenset(CLERKS),
+        "create",
+        method="post",
+        data=lambda d: _non_resident_form(d, **NEW_ON_SCREEN),
+        ok_status=302,
+        names_subjects=False,  # the new person; nobody known before the call
+    ),
+    NonResidentRoute(
+        "non_residents:edit",
+        lambda d: reverse("non_residents:edit", args=[_non_resident(d).pk]),
+        frozenset(CLERKS),
+        "view",
+    ),
+    NonResidentRoute(
+        "non_residents:edit",
+        lambda d: reverse("non_residents:edit", args=[_non_resident(d).pk]),
+        frozenset(CLERKS),
+        "change",
+        method="post",
+        data=lambda d: _non_resident_form(d, address="東京都千代田区千代田2-2"),
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "api:convert_business_number",
+        lambda d: (
+            f"{reverse('api:convert_business_number')}?system=residents&number="
+            f"{d['child_resident'].resident_number}"
+        ),
+        frozenset(CLERKS),
+        "search",
+        api=True,
+    ),
+    PersonalRoute(
+        "api:get_business_numbers",
+        lambda d: reverse("api:get_business_numbers", args=[d["child"].pk]),
+        frozenset(CLERKS),
+        "view",
+        api=True,
+    ),
+    PersonalRoute(
+        "api:create_non_resident",
+        lambda d: reverse("api:create_non_resident"),
+        frozenset(CLERKS),
+        "create",
+        api=True,
+        method="post",
+        data=lambda d: _non_resident_form(d, **NEW_BY_API),
+        ok_status=201,
+        names_subjects=False,  # the new person
+    ),
+]
+PERSONAL_BY_NAME.update({r.name: r for r in PERSONAL_ROUTES})

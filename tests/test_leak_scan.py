@@ -111,3 +111,39 @@ def test_search_by_number_logs_the_search_but_not_the_number(client, staff, fami
     event = AuditEvent.objects.filter(object_type="mynumber", action="search").last()
     assert event.criteria == {"mynumber": "[redacted]", "stated_purpose": "予防接種の本人確認"}
     assert event.subjects == [family["child"].pk]
+
+
+def test_a_number_typed_into_the_purpose_is_refused_before_it_reaches_the_log(client, staff, family):
+    user = staff["number_use"]
+    client.force_login(user)
+    verify_second_factor(client, user)
+    number = family["numbers"][family["child"].pk]
+    response = client.post(
+        reverse("addressee:reveal", args=[family["child"].pk]),
+        {"purpose": f"{number[:4]}-{number[4:8]}-{number[8:]} の確認"},
+        follow=True,
+    )
+    assert "理由の欄に個人番号を書かないでください" in response.content.decode()
+    assert not leaks(str(list(AuditEvent.objects.values_list("criteria", "detail", "purpose"))), [number])
+
+
+def test_a_malformed_number_search_is_logged_without_the_number(client, staff, family):
+    user = staff["number_use"]
+    client.force_login(user)
+    verify_second_factor(client, user)
+    response = client.post(reverse("addressee:search"), {"number": "12345", "purpose": "確認"})
+    assert response.status_code == 400
+    event = AuditEvent.objects.filter(object_type="mynumber", action="search").last()
+    assert (event.outcome, event.criteria["mynumber"], event.criteria["problem"]) == (
+        "failed",
+        "[redacted]",
+        "mynumber_length",
+    )
+
+
+def test_an_issuer_number_that_differs_from_the_stored_one_is_flagged_not_stored(family):
+    from sesshu.addressee.mynumber import register_issued_numbers
+
+    assert register_issued_numbers([(family["child"].pk, sample_mynumber(55))]) == 0
+    event = AuditEvent.objects.filter(object_type="mynumber", action="system").last()
+    assert event.outcome == "failed" and event.subjects == [family["child"].pk]

@@ -12,6 +12,9 @@ behind ``require_number_use`` (the role's right plus a verified second factor).
 - ``register_issued_numbers``: numbers the national issuer gave to new residents (no counter check).
 """
 
+import re
+import unicodedata
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -39,8 +42,19 @@ def _person(person_id: int) -> Person:
     return person
 
 
+_NUMBER_LIKE = re.compile(r"\d(?:[\s\-‐－]*\d){11}")
+
+
 def _purpose(text: str) -> str:
-    text = (text or "").strip()
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if _NUMBER_LIKE.search(text):
+        # The purpose is kept in the audit log as typed: a number written into it would leak there.
+        raise Problem(
+            "purpose_has_number",
+            "理由の欄に個人番号を書かないでください。",
+            "Do not write a My Number in the purpose.",
+            "purpose",
+        )
     if not text:
         raise Problem(
             "purpose_required",
@@ -232,7 +246,18 @@ def reveal(person_id: int, *, purpose: str) -> str:
 def find_by_number(raw_number: str, *, purpose: str) -> Person | None:
     """Exact look-up by number (number-use work only); the event records the search, not the number."""
     purpose = _purpose(purpose)
-    number = validate_mynumber(raw_number)
+    try:
+        number = validate_mynumber(raw_number)
+    except Problem as problem:
+        record(
+            Action.SEARCH,
+            purpose=PURPOSE_SEARCH,
+            outcome=Outcome.FAILED,
+            object_type="mynumber",
+            criteria={"mynumber": REDACTED, "stated_purpose": purpose, "problem": problem.code},
+            result_count=0,
+        )
+        raise
     person = vault.find_person_by_number(number)
     record(
         Action.SEARCH,
@@ -261,9 +286,22 @@ def number_for(person_id: int, *, purpose: str) -> str | None:
 
 def register_issued_numbers(pairs: list[tuple[int, str]]) -> int:
     """Numbers from the national issuer for new residents (出生, 転入): stored without a counter check."""
-    have = set(
-        MyNumberRecord.objects.filter(person_id__in=[p for p, _ in pairs]).values_list("person_id", flat=True)
+    have = dict(
+        MyNumberRecord.objects.filter(person_id__in=[p for p, _ in pairs]).values_list(
+            "person_id", "blind_index"
+        )
     )
+    # A person who already has a number keeps it; if the issuer says otherwise, a clerk must look.
+    mismatched = [pid for pid, n in pairs if pid in have and vault.blind_index(n) != have[pid]]
+    if mismatched:
+        record(
+            Action.SYSTEM,
+            purpose=PURPOSE_SYSTEM,
+            outcome=Outcome.FAILED,
+            object_type="mynumber",
+            subjects=mismatched,
+            detail={"mismatch": len(mismatched)},
+        )
     pairs = [(pid, n) for pid, n in pairs if pid not in have]
     if not pairs:
         return 0

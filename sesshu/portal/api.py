@@ -6,6 +6,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from sesshu.accounts.api_access import AccessDenied
 from sesshu.accounts.api_auth import ApiTokenAuth, StaffSessionAuth
+from sesshu.addressee.api import router as addressee_router
 from sesshu.core.problems import Problem, ProblemList
 from sesshu.immunization.api import router as persons_router
 from sesshu.residents.api import router as register_router
@@ -23,6 +24,7 @@ api = NinjaAPI(
 )
 api.add_router("/", persons_router)
 api.add_router("/", register_router)
+api.add_router("/", addressee_router)
 
 
 def _problems(request, problems: list[dict], status: int):
