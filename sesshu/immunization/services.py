@@ -5,7 +5,7 @@ The screens and the API both come through here, so they show the same data and l
 
 from dataclasses import dataclass
 
-from django.core.paginator import EmptyPage, Page, Paginator
+from django.core.paginator import Page
 
 from sesshu.accounts.roles import has_right
 from sesshu.addressee.models import Person
@@ -18,6 +18,7 @@ from sesshu.addressee.services import (
 )
 from sesshu.audit.models import Action, Outcome
 from sesshu.audit.services import record
+from sesshu.core.paging import page_of
 from sesshu.core.problems import Problem
 from sesshu.residents.services import HouseholdView, household_of
 
@@ -38,18 +39,14 @@ def find_persons(criteria: SearchCriteria, page_number: int = 1, page_size: int 
     if criteria.address and not has_right(viewer, "addressee.view_protected_address"):
         # Finding someone by address would tell where a protected person lives.
         persons = persons.exclude(protected=True)
-    paginator = Paginator(persons, page_size)
-    try:
-        page = paginator.page(page_number)
-    except EmptyPage:
-        page = paginator.page(paginator.num_pages or 1)
+    page = page_of(persons, page_number, page_size)
     record(
         Action.SEARCH,
         purpose=PURPOSE_SEARCH,
         object_type="person",
         subjects=[p.pk for p in page.object_list],
         criteria=criteria.for_audit() | {"page": page.number, "page_size": page_size},
-        result_count=paginator.count,
+        result_count=page.paginator.count,
     )
     mask_protected(page.object_list, viewer)
     return page

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.paginator import EmptyPage, Page, Paginator
+from django.core.paginator import Page
 from django.utils import timezone
 
 from sesshu.audit.models import Action, Outcome
 from sesshu.audit.services import record
+from sesshu.core.paging import page_of
 from sesshu.core.problems import Problem
 
 from .history import household_as_of, household_now, resident_as_of
@@ -38,18 +39,14 @@ def not_found() -> Problem:
 
 
 def find_residents(criteria: RegisterCriteria, page_number: int = 1, page_size: int = 20) -> Page:
-    paginator = Paginator(search_register(criteria), page_size)
-    try:
-        page = paginator.page(page_number)
-    except EmptyPage:
-        page = paginator.page(paginator.num_pages or 1)
+    page = page_of(search_register(criteria), page_number, page_size)
     record(
         Action.SEARCH,
         purpose=PURPOSE_SEARCH,
         object_type="resident",
         subjects=[r.pk for r in page.object_list],
         criteria=criteria.for_audit() | {"page": page.number},
-        result_count=paginator.count,
+        result_count=page.paginator.count,
     )
     return page
 
