@@ -651,18 +651,10 @@ def plan_move_out_confirmed(data, effective_on, notified_on, lock):
         )
     reader.raise_if_any()
     plan = Plan(summary=f"転出確定 {len(numbers)}人", resident_numbers=numbers)
-    leaving = set(numbers)
-    for number in numbers:
-        plan.changes[number] = {
-            "status": ResidentStatus.MOVED_OUT,
-            "left_on": effective_on,
-            "left_notified_on": notified_on,
-            "left_reason": "転出",
-        }
-        plan.events.append((EventKind.MOVED_OUT, number))
-    _head_succession(plan, reader, data, residents, leaving)
-    check_households(plan, residents)
-    return plan
+    dates = (effective_on, notified_on)
+    return _leaving(
+        plan, reader, data, residents, ResidentStatus.MOVED_OUT, "転出", EventKind.MOVED_OUT, dates
+    )
 
 
 def _head_succession(
@@ -692,6 +684,26 @@ def _head_succession(
         plan.events.append((EventKind.HOUSEHOLD_CHANGED, head))
 
 
+def _leaving(plan, reader, data, residents, status, reason, event_kind, dates, remarks=None) -> Plan:
+    """Residents leaving the register (死亡, 転出, 消除): their status and the day they left (``dates`` is
+    (effective_on, notified_on)), the event, and a new head for the household when its head leaves."""
+    effective_on, notified_on = dates
+    for number in plan.resident_numbers:
+        change = {
+            "status": status,
+            "left_on": effective_on,
+            "left_notified_on": notified_on,
+            "left_reason": reason,
+        }
+        if remarks is not None:
+            change["remarks"] = remarks
+        plan.changes[number] = change
+        plan.events.append((event_kind, number))
+    _head_succession(plan, reader, data, residents, set(plan.resident_numbers))
+    check_households(plan, residents)
+    return plan
+
+
 def plan_death(data, effective_on, notified_on, lock):
     """死亡: the resident leaves the register on the day of death, never before they were born."""
     reader = Reader(data)
@@ -711,16 +723,8 @@ def plan_death(data, effective_on, notified_on, lock):
     reader.raise_if_any()
     _not_before_history(residents, effective_on)
     plan = Plan(summary=f"死亡 {deceased.full_name}", resident_numbers=[number])
-    plan.changes[number] = {
-        "status": ResidentStatus.DECEASED,
-        "left_on": effective_on,
-        "left_notified_on": notified_on,
-        "left_reason": "死亡",
-    }
-    plan.events.append((EventKind.DIED, number))
-    _head_succession(plan, reader, data, residents, {number})
-    check_households(plan, residents)
-    return plan
+    dates = (effective_on, notified_on)
+    return _leaving(plan, reader, data, residents, ResidentStatus.DECEASED, "死亡", EventKind.DIED, dates)
 
 
 def plan_head_change(data, effective_on, notified_on, lock):
@@ -1037,17 +1041,11 @@ def plan_ex_officio_deletion(data, effective_on, notified_on, lock):
     residents = _require_residents([number], lock)
     _not_before_history(residents, effective_on)
     plan = Plan(summary=f"職権消除 {residents[number].full_name}", resident_numbers=[number])
-    plan.changes[number] = {
-        "status": ResidentStatus.DELETED,
-        "left_on": effective_on,
-        "left_notified_on": notified_on,
-        "left_reason": "職権消除",
-        "remarks": (residents[number].remarks + f"\n職権消除: {reason}").strip(),
-    }
-    plan.events.append((EventKind.DELETED, number))
-    _head_succession(plan, reader, data, residents, {number})
-    check_households(plan, residents)
-    return plan
+    remarks = (residents[number].remarks + f"\n職権消除: {reason}").strip()
+    dates = (effective_on, notified_on)
+    return _leaving(
+        plan, reader, data, residents, ResidentStatus.DELETED, "職権消除", EventKind.DELETED, dates, remarks
+    )
 
 
 def plan_residence_renewal(data, effective_on, notified_on, lock):
@@ -1134,16 +1132,10 @@ def plan_residence_expiry(data, effective_on, notified_on, lock):
         )
     _not_before_history(residents, effective_on)
     plan = Plan(summary=f"在留期間満了 {resident.full_name}", resident_numbers=[number])
-    plan.changes[number] = {
-        "status": ResidentStatus.DELETED,
-        "left_on": effective_on,
-        "left_notified_on": notified_on,
-        "left_reason": "在留期間満了",
-    }
-    plan.events.append((EventKind.DELETED, number))
-    _head_succession(plan, reader, data, residents, {number})
-    check_households(plan, residents)
-    return plan
+    dates = (effective_on, notified_on)
+    return _leaving(
+        plan, reader, data, residents, ResidentStatus.DELETED, "在留期間満了", EventKind.DELETED, dates
+    )
 
 
 PLANNERS = {
