@@ -451,3 +451,18 @@ PERSONAL_ROUTES += [
     ),
 ]
 PERSONAL_BY_NAME.update({r.name: r for r in PERSONAL_ROUTES})
+PERSONAL_ROUTES += [
+    PersonalRoute(
+        "addressee:alternative_address",
+        lambda d: reverse("addressee:alternative_address", args=[d["child"].pk]),
+        frozenset(REGISTER),  # the role that may see protected addresses
+        "change",
+        method="post",
+        data=lambda d: {
+            "alternative_postal_code": "359-0099",
+            "alternative_address": "東和県桜ヶ丘市本町1-1 私書箱",
+        },
+        ok_status=302,
+    ),
+]
+PERSONAL_BY_NAME.update({r.name: r for r in PERSONAL_ROUTES})

@@ -64,3 +64,27 @@ def test_staff_with_the_right_see_the_address(login, protected):
     html = login(user).get(f"/persons/{protected.pk}/").content.decode()
     assert ADDRESS in html
     assert Permission.objects.filter(codename="view_protected_address").exists()
+
+
+def test_a_mailing_address_is_kept_for_a_protected_person_by_staff_with_the_right(client, staff, protected):
+    client.force_login(staff["register"])
+    response = client.post(
+        f"/mynumber/persons/{protected.pk}/mailing-address/",
+        {"alternative_postal_code": "359-0099", "alternative_address": "東和県桜ヶ丘市本町1-1 私書箱"},
+    )
+    assert response.status_code == 302
+    protected.refresh_from_db()
+    assert (protected.alternative_postal_code, protected.alternative_address) == (
+        "359-0099",
+        "東和県桜ヶ丘市本町1-1 私書箱",
+    )
+    client.force_login(staff["clerk"])
+    refused = client.post(f"/mynumber/persons/{protected.pk}/mailing-address/", {"alternative_address": "x"})
+    assert refused.status_code == 403
+    bad = make_staff("register")
+    client.force_login(bad)
+    client.post(
+        f"/mynumber/persons/{protected.pk}/mailing-address/", {"alternative_postal_code": "12"}, follow=True
+    )
+    protected.refresh_from_db()
+    assert protected.alternative_postal_code == "359-0099"  # a bad postal code changed nothing

@@ -1,5 +1,6 @@
 """Keeping the integrated identity, and finding persons by their 5情報."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -163,3 +164,42 @@ def search_persons(criteria: SearchCriteria) -> QuerySet[Person]:
             return persons.none()
         persons = persons.filter(address_key__contains=key)
     return persons.order_by("kana_key", "birth_date", "id")
+
+
+def set_alternative_address(person_id: int, postal_code: str, address: str) -> Person:
+    """The mailing address for a protected person (支援措置): notices go there, never to the home.
+
+    Only staff who may see the protected address set it (the view checks); the change is logged with
+    the field names, not the address.
+    """
+    from sesshu.audit.models import Action
+    from sesshu.audit.services import record
+
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        raise Problem("not_found", "該当する人が見つかりません。", "No such person.")
+    postal_code, address = nfkc(postal_code).strip(), nfkc(address).strip()
+    problems = []
+    if len(address) > ADDRESS_MAX:
+        problems.append(too_long("alternative_address", "送付先住所", "Mailing address", ADDRESS_MAX))
+    if postal_code and not re.fullmatch(r"\d{3}-?\d{4}", postal_code):
+        problems.append(
+            Problem(
+                "invalid_postal_code",
+                "郵便番号は7桁です（例 359-0001）。",
+                "A postal code has 7 digits.",
+                "alternative_postal_code",
+            )
+        )
+    if problems:
+        raise ProblemList(problems)
+    person.alternative_postal_code, person.alternative_address = postal_code, address
+    person.save(update_fields=["alternative_postal_code", "alternative_address"])
+    record(
+        Action.CHANGE,
+        purpose="支援措置 送付先の登録 (mailing address of a protected person)",
+        object_type="person",
+        subjects=[person.pk],
+        detail={"fields": ["alternative_postal_code", "alternative_address"]},
+    )
+    return person

@@ -12,12 +12,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from sesshu.accounts.access import require_right
 from sesshu.accounts.otp import require_number_use
 from sesshu.core.problems import Problem, ProblemList
 
 from . import mynumber
 from .models import Person
 from .models_vault import IdentityCheck
+from .services import set_alternative_address
 
 
 def _problems(exc) -> list[Problem]:
@@ -117,3 +119,22 @@ def reveal(request, person_id: int):
     person = Person.objects.get(pk=person_id)
     grouped = f"{number[:4]} {number[4:8]} {number[8:]}"
     return render(request, "addressee/reveal.html", {"person": person, "number": grouped})
+
+
+@require_POST
+@require_right(
+    "addressee.view_protected_address", "支援措置 送付先の登録 (mailing address of a protected person)"
+)
+def alternative_address(request, person_id: int):
+    try:
+        set_alternative_address(
+            person_id,
+            request.POST.get("alternative_postal_code", ""),
+            request.POST.get("alternative_address", ""),
+        )
+    except (Problem, ProblemList) as exc:
+        for problem in _problems(exc):
+            messages.error(request, problem.message)
+    else:
+        messages.success(request, _("The mailing address was saved."))
+    return redirect("immunization:person", person_id=person_id)
