@@ -7,7 +7,7 @@ from datetime import date
 from django.db.models import Q, QuerySet
 
 from sesshu.core.problems import Problem, ProblemList, too_long
-from sesshu.core.text import address_key, kana_key, kanji_key, latin_key, name_key, nfkc
+from sesshu.core.text import address_key, kana_key, kanji_key, latin_key, name_key, nfkc, starts_with
 from sesshu.core.wareki import parse_date
 from sesshu.residents.models import Resident
 
@@ -151,11 +151,15 @@ def search_persons(criteria: SearchCriteria) -> QuerySet[Person]:
         if not key:
             return persons.none()
         if kind == "kana":
-            persons = persons.filter(Q(kana_key__startswith=key) | Q(given_kana_key__startswith=key))
+            persons = persons.filter(
+                Q(**starts_with("kana_key", key)) | Q(**starts_with("given_kana_key", key))
+            )
         elif kind == "latin":
             persons = persons.filter(latin_key__contains=key)
         else:
-            persons = persons.filter(Q(kanji_key__startswith=key) | Q(given_kanji_key__startswith=key))
+            persons = persons.filter(
+                Q(**starts_with("kanji_key", key)) | Q(**starts_with("given_kanji_key", key))
+            )
     if criteria.birth_date:
         persons = persons.filter(birth_date=criteria.birth_date)
     if criteria.address:

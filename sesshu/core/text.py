@@ -88,6 +88,21 @@ def name_key(text: str) -> tuple[str, str]:
     return "kanji", kanji_key(text)
 
 
+def starts_with(field: str, prefix: str) -> dict:
+    """A prefix match that an index can answer on each database.
+
+    SQLite will not use an index for LIKE (it is case-insensitive there), but compares text by code
+    point, so a range (>= prefix, < prefix + the last code point) uses the B-tree. PostgreSQL's LIKE
+    'x%' uses the pattern index Django creates beside each indexed text column, whatever the
+    database's collation (under which such a range could be wrong).
+    """
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return {f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"}
+    return {f"{field}__startswith": prefix}
+
+
 def address_key(text: str) -> str:
     """Address key: 3丁目2番5号, ３－２－５ and 三丁目２-５ all become 3-2-5."""
     text = _SPACES.sub("", nfkc(text)).translate(_KANJI_VARIANTS)

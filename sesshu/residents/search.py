@@ -7,7 +7,7 @@ from datetime import date
 from django.db.models import Q, QuerySet
 
 from sesshu.core.problems import Problem, ProblemList, too_long
-from sesshu.core.text import address_key, name_key, nfkc
+from sesshu.core.text import address_key, name_key, nfkc, starts_with
 from sesshu.core.wareki import parse_date
 
 from .models import Resident, ResidentStatus
@@ -73,11 +73,13 @@ def search_register(criteria: RegisterCriteria) -> QuerySet[Resident]:
     if criteria.name:
         kind, key = name_key(criteria.name)
         if kind == "kana":
-            residents = residents.filter(kana_key__startswith=key)
+            residents = residents.filter(**starts_with("kana_key", key))
         elif kind == "latin":
             residents = residents.filter(latin_name__icontains=criteria.name.strip())
         else:
-            residents = residents.filter(Q(kanji_key__startswith=key) | Q(alias__startswith=criteria.name))
+            residents = residents.filter(
+                Q(**starts_with("kanji_key", key)) | Q(alias__startswith=criteria.name)
+            )
     if criteria.birth_date:
         residents = residents.filter(birth_date=criteria.birth_date)
     if criteria.address:
