@@ -242,19 +242,10 @@ def fresh_database(args) -> None:
     import django.db
     from django.core.management import call_command
 
+    # Connections closed first: PostgreSQL will not drop a database in use. The name stays the same.
     django.db.connections.close_all()
     prepare_database(args.db, args.pg_url)
-    from django.conf import settings
-
-    settings.DATABASES["default"]["NAME"] = _database_name(args.db)
-    django.db.connections.close_all()
     call_command("migrate", verbosity=0)
-
-
-def _database_name(db: str) -> str:
-    import dj_database_url
-
-    return dj_database_url.parse(os.environ["DATABASE_URL"])["NAME"]
 
 
 def main() -> int:

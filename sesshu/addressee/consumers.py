@@ -43,9 +43,9 @@ def on_register_events(events) -> None:
     for event in events:  # in order: the last event of a resident carries their current state
         latest[event.resident_number] = event.payload
     links = dict(
-        BusinessNumber.objects.select_related("person")
-        .filter(system=BusinessSystem.RESIDENTS, number__in=list(latest))
-        .values_list("number", "person")
+        BusinessNumber.objects.filter(system=BusinessSystem.RESIDENTS, number__in=list(latest)).values_list(
+            "number", "person"
+        )
     )
     persons = {p.pk: p for p in Person.objects.filter(pk__in=list(links.values()))}
     new_numbers = [number for number in latest if number not in links]

@@ -109,8 +109,7 @@ def submit_registration(person_id: int, raw_number: str, identity_check: str, *,
     other = vault.find_person_by_number(number)
     if other is not None and other.pk != person.pk:
         raise ProblemList([vault.DUPLICATE])
-    data_key = vault.active_data_key()
-    nonce, ciphertext = vault._encrypt(person.pk, number, data_key)  # the pending number waits encrypted
+    data_key, nonce, ciphertext = vault.seal_pending(person.pk, number)  # it waits encrypted
     with transaction.atomic():
         request = MyNumberRequest.objects.create(
             person=person,
@@ -160,7 +159,7 @@ def confirm_registration(request_id: int, *, reviewer) -> MyNumberRecord:
     with transaction.atomic():
         request = MyNumberRequest.objects.select_for_update().get(pk=request_id)
         _reviewable(request_id, reviewer)
-        number = vault._open(request.person_id, request.data_key, request.nonce, request.ciphertext)
+        number = vault.open_pending(request.person_id, request.data_key, request.nonce, request.ciphertext)
         stored = vault.store_number(
             request.person,
             number,

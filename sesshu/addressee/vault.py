@@ -43,11 +43,13 @@ __all__ = [
     "decrypt_number",
     "find_person_by_number",
     "key_status",
+    "open_pending",
     "reencrypt_all",
     "reindex_blind_index",
     "retire_unused_keys",
     "rewrap_data_keys",
     "rotate_data_key",
+    "seal_pending",
     "store_number",
     "store_numbers",
 ]
@@ -85,6 +87,19 @@ def _encrypt(person_id: int, number: str, data_key: DataKey) -> tuple[bytes, byt
         nonce, number.encode("ascii"), _aad(person_id, data_key.key_id)
     )
     return nonce, ciphertext
+
+
+def seal_pending(person_id: int, digits: str) -> tuple[DataKey, bytes, bytes]:
+    """Encrypt a number that waits for confirmation (a registration request): (data key, nonce,
+    ciphertext), bound to the person like a stored number. The number is validated first."""
+    data_key = active_data_key()
+    nonce, ciphertext = _encrypt(person_id, validate_mynumber(digits), data_key)
+    return data_key, nonce, ciphertext
+
+
+def open_pending(person_id: int, data_key: DataKey, nonce, ciphertext) -> str:
+    """The number of a registration request, to be stored once a second clerk confirms it."""
+    return _open(person_id, data_key, nonce, ciphertext)
 
 
 def decrypt_number(record: MyNumberRecord) -> str:
