@@ -8,3 +8,11 @@ def page_of(queryset, number: int, size: int) -> Page:
         return paginator.page(number)
     except EmptyPage:
         return paginator.page(paginator.num_pages or 1)
+
+
+def page_number(raw) -> int:
+    """A page number from a query string: anything that is not a sensible number is page 1."""
+    try:
+        return max(1, min(int(raw), 100000))
+    except (TypeError, ValueError):
+        return 1

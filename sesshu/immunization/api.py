@@ -5,6 +5,7 @@ from ninja import Query, Router, Schema
 
 from sesshu.accounts.api_access import api_right
 from sesshu.addressee.services import parse_search
+from sesshu.core.paging import page_number
 
 from . import services
 
@@ -81,7 +82,7 @@ def _summary(p) -> dict:
 def search_persons(request, query: Query[PersonQuery]):
     criteria = parse_search(query.dict())
     page_size = max(1, min(query.page_size, settings.SESSHU_API_MAX_PAGE_SIZE))
-    page = services.find_persons(criteria, max(1, min(query.page, 100000)), page_size, viewer=request.user)
+    page = services.find_persons(criteria, page_number(query.page), page_size, viewer=request.user)
     return {
         "count": page.paginator.count,
         "page": page.number,

@@ -6,16 +6,10 @@ from sesshu.accounts.access import require_right
 from sesshu.accounts.otp import number_use_allowed
 from sesshu.addressee.mynumber import is_registered
 from sesshu.addressee.services import parse_search
+from sesshu.core.paging import page_number
 from sesshu.core.problems import Problem, ProblemList
 
 from . import services
-
-
-def _page_number(raw) -> int:
-    try:
-        return max(1, min(int(raw), 100000))
-    except (TypeError, ValueError):
-        return 1
 
 
 @require_right("addressee.search_person", services.PURPOSE_SEARCH)
@@ -29,7 +23,7 @@ def search(request):
         else:
             context["page"] = services.find_persons(
                 criteria,
-                _page_number(request.GET.get("page")),
+                page_number(request.GET.get("page")),
                 settings.SESSHU_PAGE_SIZE,
                 viewer=request.user,
             )

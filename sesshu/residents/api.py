@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from sesshu.accounts.api_access import api_right
+from sesshu.core.paging import page_number
 from sesshu.core.wareki import parse_date
 
 from . import moves, services
@@ -107,7 +108,7 @@ def _as_of(query: AsOfQuery):
 @api_right("residents.view_register", services.PURPOSE_SEARCH)
 def search_register(request: HttpRequest, query: Query[RegisterQuery]):
     criteria = parse_register_search(query.dict())
-    page = services.find_residents(criteria, max(1, min(query.page, 100000)), settings.SESSHU_PAGE_SIZE)
+    page = services.find_residents(criteria, page_number(query.page), settings.SESSHU_PAGE_SIZE)
     return {
         "count": page.paginator.count,
         "page": page.number,

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from sesshu.accounts.access import require_right
 from sesshu.accounts.roles import has_right
+from sesshu.core.paging import page_number
 from sesshu.core.problems import Problem, ProblemList
 from sesshu.core.wareki import parse_date
 
@@ -16,13 +17,6 @@ from . import moves, services
 from .models import MoveKind, MoveStatus
 from .move_forms import KIND_FIELDS, KINDS_WITH_MEMBERS, MEMBER_ROWS, PERSON, RELATIONSHIP_CHOICES, nest
 from .search import parse_register_search
-
-
-def _page_number(raw) -> int:
-    try:
-        return max(1, min(int(raw), 100000))
-    except (TypeError, ValueError):
-        return 1
 
 
 def _as_of(request):
@@ -41,7 +35,7 @@ def search(request):
             context["problems"] = exc.problems
         else:
             context["page"] = services.find_residents(
-                criteria, _page_number(request.GET.get("page")), settings.SESSHU_PAGE_SIZE
+                criteria, page_number(request.GET.get("page")), settings.SESSHU_PAGE_SIZE
             )
             query = request.GET.copy()
             query.pop("page", None)

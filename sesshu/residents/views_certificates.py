@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from sesshu.accounts.access import require_right
 from sesshu.audit.models import Action, Outcome
 from sesshu.audit.services import record
+from sesshu.core.paging import page_number
 from sesshu.core.problems import Problem, ProblemList
 from sesshu.core.text import nfkc
 
@@ -179,13 +180,6 @@ def juminhyo_new(request):
     return response
 
 
-def _page_number(raw) -> int:
-    try:
-        return max(1, min(int(raw), 100000))
-    except (TypeError, ValueError):
-        return 1
-
-
 @require_right("residents.view_register", PURPOSE_REGISTER)
 @require_GET
 def juminhyo_register(request):
@@ -195,7 +189,7 @@ def juminhyo_register(request):
     if household_number:
         issues = issues.filter(household__household_number=household_number)
     paginator = Paginator(issues, settings.SESSHU_PAGE_SIZE)
-    page = paginator.get_page(_page_number(request.GET.get("page")))
+    page = paginator.get_page(page_number(request.GET.get("page")))
     numbers = {n for issue in page.object_list for n in issue.resident_numbers}
     residents = dict(
         Resident.objects.filter(resident_number__in=numbers).values_list("resident_number", "pk")
