@@ -171,3 +171,12 @@ def test_an_invalid_move_through_the_api_gets_bilingual_problems(client, clerks,
     error = response.json()["errors"][0]
     assert error["code"] == "death_before_birth"
     assert error["message_ja"] and error["message_en"]
+
+
+def test_asking_for_a_date_before_someone_arrived_is_logged_too(login, clerks, family):
+    son = family["child_resident"]
+    response = login(clerks[0]).get(f"/register/residents/{son.resident_number}/", {"as_of": "2000-01-01"})
+    assert response.status_code == 400
+    assert "まだ住民ではありません" in response.content.decode()
+    event = AuditEvent.objects.filter(object_type="resident", outcome="failed").last()
+    assert event.subjects == [son.pk] and event.criteria["as_of"] == "2000-01-01"

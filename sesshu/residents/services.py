@@ -75,6 +75,15 @@ def resident_record(resident_number: str, as_of: date | None = None) -> Resident
     day = as_of or today
     shown = resident if day >= today else resident_as_of(resident, day)
     if shown is None:
+        # The answer still says something about the person (when they arrived): it is a read too.
+        record(
+            Action.VIEW,
+            purpose=PURPOSE_VIEW,
+            outcome=Outcome.FAILED,
+            object_type="resident",
+            subjects=[resident.pk],
+            criteria={"resident_number": resident_number, "as_of": day.isoformat()},
+        )
         raise Problem(
             "not_yet_resident",
             f"{day.isoformat()} にはまだ住民ではありません。",
