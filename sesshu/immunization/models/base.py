@@ -5,6 +5,15 @@ The records issue adds the full set of record items, masters and imports.
 
 from django.db import models
 
+__all__ = [
+    "HistoryCheckStatus",
+    "MoveInHistoryCheck",
+    "RecordSource",
+    "VaccinationRecord",
+    "Vaccine",
+    "VaccineCategory",
+]
+
 from sesshu.addressee.models import Person
 
 
