@@ -46,11 +46,13 @@ test-sqlite: setup browser-deps pdf-deps
 	DJANGO_SETTINGS_MODULE=sesshu.settings.test DATABASE_URL= .venv/bin/pytest -q
 
 # PDFs embed Debian's IPAex fonts (TrueType: reportlab cannot embed Noto CJK's CFF outlines); the tests
-# read PDFs back with poppler's pdftotext and pdftoppm. Installed when missing (root on these machines).
+# read PDFs back with poppler's pdftotext and pdftoppm, and their QR codes with zbar's zbarimg.
+# Installed when missing (root on these machines).
 pdf-deps:
-	@test -f /usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf && command -v pdftotext >/dev/null || { \
+	@test -f /usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf && command -v pdftotext >/dev/null \
+	  && command -v zbarimg >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	  fonts-ipaexfont-mincho fonts-ipaexfont-gothic poppler-utils >/dev/null; }
+	  fonts-ipaexfont-mincho fonts-ipaexfont-gothic poppler-utils zbar-tools >/dev/null; }
 
 # PostgreSQL 15 on 127.0.0.1:5432 (trust auth on these machines): start it when it is down.
 pg:

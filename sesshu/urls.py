@@ -11,6 +11,10 @@ urlpatterns = [
     path("accounts/otp/", include("sesshu.accounts.urls_otp")),
     path("accounts/", include("sesshu.accounts.urls")),
     path("persons/", include("sesshu.immunization.urls")),
+    path("", include("sesshu.immunization.urls_certificates")),  # also /.well-known/jwks.json
+    path("notices/", include("sesshu.immunization.urls_notices")),
+    path("records/", include("sesshu.immunization.urls_records")),
+    path("fhir/", include("sesshu.immunization.urls_fhir")),
     path("register/", include("sesshu.residents.urls")),
     path("mynumber/", include("sesshu.addressee.urls")),
     path("non-residents/", include("sesshu.addressee.urls_non_residents")),

@@ -466,3 +466,372 @@ PERSONAL_ROUTES += [
     ),
 ]
 PERSONAL_BY_NAME.update({r.name: r for r in PERSONAL_ROUTES})
+# The schedule forecast (docs/schedule.md).
+EXEMPT["api:forecast_for_input"] = (
+    "computes a forecast from the birth date, sex and history in the request; reads and stores nothing "
+    "about any person (tests/test_forecast_api.py checks the right)"
+)
+PERSONAL_ROUTES += [
+    PersonalRoute(
+        "api:forecast_for_person",
+        lambda d: reverse("api:forecast_for_person", args=[d["child"].pk]),
+        frozenset(CLERKS),
+        "view",
+        api=True,
+    ),
+    PersonalRoute(
+        "immunization:long_term_care",
+        lambda d: reverse("immunization:long_term_care", args=[d["child"].pk]),
+        frozenset(CLERKS),
+        "create",
+        method="post",
+        data=lambda d: {
+            "series": "MR-1",
+            "reason": "白血病の治療",
+            "illness_from": "2021-01-01",
+            "illness_until": "2022-06-30",
+        },
+        ok_status=302,
+    ),
+]
+PERSONAL_BY_NAME.update({r.name: r for r in PERSONAL_ROUTES})
+
+
+# Certificates (docs/certificates.md). The public verification page and the published keys are exempt;
+# staff verification and every other certificate route is audited (tests/test_certificates.py).
+EXEMPT["certificates:verify"] = (
+    "public SMART Health Card verifier: shows only what the pasted card says; staff checks are audited "
+    "(tests/test_certificates.py)"
+)
+EXEMPT_PREFIXES[".well-known/"] = (
+    "the issuer's public keys (jwks.json) and each key's revocation list (random certificate ids only)"
+)
+
+
+def _certificate(d):
+    """A certificate of the child, issued once per test outside any request (no actor, not the caller's)."""
+    if "certificate" not in d:
+        from sesshu.immunization.certificates.services import issue_vaccination_certificate
+
+        from .factories import make_staff
+
+        d["certificate"] = issue_vaccination_certificate(
+            d["child"].pk, "domestic", issued_by=make_staff("clerk")
+        ).certificate
+    return d["certificate"].certificate_id
+
+
+PERSONAL_ROUTES += [
+    PersonalRoute(
+        "certificates:person",
+        lambda d: reverse("certificates:person", args=[d["child"].pk]),
+        frozenset(CLERKS),
+        "view",
+    ),
+    PersonalRoute(
+        "certificates:new",
+        lambda d: reverse("certificates:new", args=[d["child"].pk, "overseas"]),
+        frozenset(CLERKS),
+        "view",
+    ),
+    PersonalRoute(
+        "certificates:new",
+        lambda d: reverse("certificates:new", args=[d["child"].pk, "overseas"]),
+        frozenset(CLERKS),
+        "export",
+        method="post",
+        data=lambda d: {
+            "family_name_latin": "TANAKA",
+            "given_name_latin": "SHOTA",
+            "nationality": "JPN",
+            "passport_number": "TZ1234567",
+            "records": [r.pk for r in d["child"].vaccinations.all()],
+        },
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "certificates:completion",
+        lambda d: reverse(
+            "certificates:completion", args=[d["child"].pk, d["child"].vaccinations.order_by("pk").first().pk]
+        ),
+        frozenset(CLERKS),
+        "export",
+        method="post",
+        data=lambda d: {},
+    ),
+    PersonalRoute(
+        "certificates:detail",
+        lambda d: reverse("certificates:detail", args=[_certificate(d)]),
+        frozenset(CLERKS),
+        "view",
+    ),
+    PersonalRoute(
+        "certificates:pdf",
+        lambda d: reverse("certificates:pdf", args=[_certificate(d)]),
+        frozenset(CLERKS),
+        "export",
+    ),
+    PersonalRoute(
+        "certificates:revoke",
+        lambda d: reverse("certificates:revoke", args=[_certificate(d)]),
+        frozenset({"supervisor"}),
+        "change",
+        method="post",
+        data=lambda d: {"reason": "記載誤りのため再交付"},
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "certificates:register",
+        lambda d: reverse("certificates:register"),
+        frozenset(CLERKS),
+        "view",
+        names_subjects=False,
+    ),
+]
+PERSONAL_BY_NAME.update({r.name: r for r in PERSONAL_ROUTES})
+
+
+# 対象者抽出 and notices (sesshu/immunization/extraction.py, notices/; tests/test_notices_views.py).
+EXEMPT["notices:batches"] = "lists extraction batches with counts only (no person) and the start form"
+EXEMPT["notices:status"] = "a batch's run progress (counts only, no person), polled every second"
+
+
+def _notice_batch(d):
+    """Reminders for 日本脳炎 第1期 in 2026年度 (as of 2026-11-23): the family's child (born 2020-04-01,
+    never vaccinated against JE, its standard period over) is in it. Made once per test, outside any
+    request."""
+    if "notice_batch" not in d:
+        from datetime import date
+
+        from sesshu.immunization.extraction import fiscal_year, run_batch, start_batch
+        from sesshu.immunization.models import Notice
+
+        run = run_batch(start_batch("reminder", fiscal_year(2026), ["JE-1"], as_of=date(2026, 11, 23)).pk)
+        d["notice_batch"] = run.batch
+        d["child_notice"] = Notice.objects.get(batch=run.batch, person=d["child"])
+    return d["notice_batch"]
+
+
+def _child_notice(d):
+    _notice_batch(d)
+    return d["child_notice"]
+
+
+def _interrupted_run(d):
+    """A run stopped half-way (its process killed): nothing released, to be resumed or rolled back."""
+    if "interrupted_run" not in d:
+        from datetime import date
+
+        from sesshu.immunization.extraction import fiscal_year, start_batch
+        from sesshu.immunization.models import ExtractionRun, RunStatus
+
+        run = start_batch("notice", fiscal_year(2026), ["JE-1"], as_of=date(2026, 11, 23))
+        ExtractionRun.objects.filter(pk=run.pk).update(status=RunStatus.INTERRUPTED)
+        d["interrupted_run"] = run
+    return d["interrupted_run"]
+
+
+PERSONAL_ROUTES += [
+    PersonalRoute(
+        "notices:start",
+        lambda d: reverse("notices:start"),
+        frozenset(CLERKS),
+        "create",
+        method="post",
+        data=lambda d: {
+            "purpose": "notice",
+            "period_kind": "fiscal_year",
+            "period": "2026",
+            "series": ["MR-2"],
+        },
+        ok_status=302,
+        names_subjects=False,  # the parameters; the run's own event names the persons
+    ),
+    PersonalRoute(
+        "notices:batch",
+        lambda d: reverse("notices:batch", args=[_notice_batch(d).pk]),
+        frozenset(CLERKS),
+        "view",
+    ),
+    PersonalRoute(
+        "notices:csv",
+        lambda d: reverse("notices:csv", args=[_notice_batch(d).pk]) + "?encoding=cp932",
+        frozenset(CLERKS),
+        "export",
+    ),
+    PersonalRoute(
+        "notices:pdf",
+        lambda d: reverse("notices:pdf", args=[_notice_batch(d).pk]) + "?part=1",
+        frozenset(CLERKS),
+        "export",
+    ),
+    PersonalRoute(
+        "notices:resume",
+        lambda d: reverse("notices:resume"),
+        frozenset(CLERKS),
+        "change",
+        method="post",
+        data=lambda d: {"run": _interrupted_run(d).pk},
+        ok_status=302,
+        names_subjects=False,
+    ),
+    PersonalRoute(
+        "notices:rollback",
+        lambda d: reverse("notices:rollback"),
+        frozenset(CLERKS),
+        "delete",
+        method="post",
+        data=lambda d: {"run": _interrupted_run(d).pk},
+        ok_status=302,
+        names_subjects=False,
+    ),
+    PersonalRoute(
+        "notices:find",
+        lambda d: reverse("notices:find") + f"?ticket_number={_child_notice(d).ticket_number}",
+        frozenset(CLERKS),
+        "search",
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "notices:notice",
+        lambda d: reverse("notices:notice", args=[_child_notice(d).pk]),
+        frozenset(CLERKS),
+        "view",
+    ),
+    PersonalRoute(
+        "notices:reissue",
+        lambda d: reverse("notices:reissue", args=[_child_notice(d).pk]),
+        frozenset(CLERKS),
+        "change",
+        method="post",
+        data=lambda d: {"reason": "紛失のため"},
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "notices:notice_pdf",
+        lambda d: reverse("notices:notice_pdf", args=[_child_notice(d).pk]),
+        frozenset(CLERKS),
+        "export",
+    ),
+]
+PERSONAL_BY_NAME.update({r.name: r for r in PERSONAL_ROUTES})
+
+
+# Vaccination records: entry, history, four-eyes changes (sesshu/immunization/views_records.py), FHIR.
+def _child_record(d):
+    return d["child"].vaccinations.order_by("pk").first()
+
+
+def _pending_record_change(d):
+    """A deletion of the child's BCG record proposed by another clerk, made once per test."""
+    if "pending_record_change" not in d:
+        from sesshu.immunization.records import propose_change
+
+        from .factories import make_staff
+
+        record = d["child"].vaccinations.get(vaccine="BCG")
+        d["pending_record_change"] = propose_change(
+            record.pk, kind="delete", reason="重複登録", actor=make_staff("clerk")
+        )
+    return d["pending_record_change"]
+
+
+_ENTRY = {
+    "vaccine": "JE",
+    "dose_number": "1",
+    "vaccinated_on": "R5.6.1",
+    "legal_category": "routine",
+    "delivery": "individual",
+    "payment": "public",
+    "step": "confirm",
+    "flag_note": "試験",
+}
+PERSONAL_ROUTES_RECORDS = [
+    PersonalRoute(
+        "records:start",
+        lambda d: reverse("records:start") + "?name=タナカ&birth_date=2020-04-01",
+        frozenset(CLERKS),
+        "search",
+    ),
+    PersonalRoute(
+        "records:enter", lambda d: reverse("records:enter", args=[d["child"].pk]), frozenset(CLERKS), "view"
+    ),
+    PersonalRoute(
+        "records:enter",
+        lambda d: reverse("records:enter", args=[d["child"].pk]),
+        frozenset(CLERKS),
+        "create",
+        method="post",
+        data=lambda d: _ENTRY,
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "records:person", lambda d: reverse("records:person", args=[d["child"].pk]), frozenset(CLERKS), "view"
+    ),
+    PersonalRoute(
+        "records:detail",
+        lambda d: reverse("records:detail", args=[_child_record(d).pk]),
+        frozenset(CLERKS),
+        "view",
+    ),
+    PersonalRoute(
+        "records:correct",
+        lambda d: reverse("records:correct", args=[_child_record(d).pk]),
+        frozenset(CLERKS),
+        "change",
+        method="post",
+        data=lambda d: _ENTRY | {"vaccine": "MR", "vaccinated_on": "2021-04-11", "reason": "日付誤り"},
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "records:delete",
+        lambda d: reverse("records:delete", args=[_child_record(d).pk]),
+        frozenset(CLERKS),
+        "change",
+        method="post",
+        data=lambda d: {"reason": "重複登録"},
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "records:changes",
+        lambda d: reverse("records:changes"),
+        frozenset(CLERKS),
+        "view",
+        names_subjects=False,
+    ),
+    PersonalRoute(
+        "records:confirm",
+        lambda d: reverse("records:confirm", args=[_pending_record_change(d).pk]),
+        frozenset(CLERKS),
+        "delete",
+        method="post",
+        data=lambda d: {},
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "records:reject",
+        lambda d: reverse("records:reject", args=[_pending_record_change(d).pk]),
+        frozenset(CLERKS),
+        "change",
+        method="post",
+        data=lambda d: {"reason": "重複ではない"},
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "fhir:everything",
+        lambda d: reverse("fhir:everything", args=[d["child"].pk]),
+        frozenset(CLERKS),
+        "export",
+    ),
+    PersonalRoute(
+        "fhir:immunizations",
+        lambda d: reverse("fhir:immunizations") + f"?patient={d['child'].pk}",
+        frozenset(CLERKS),
+        "export",
+    ),
+]
+PERSONAL_ROUTES += PERSONAL_ROUTES_RECORDS
+PERSONAL_BY_NAME.update({r.name: r for r in PERSONAL_ROUTES_RECORDS})
+EXEMPT["records:masters"] = (
+    "the record masters (clinics, fee tables, doctors, products, lots): no resident data"
+)

@@ -35,6 +35,23 @@ CLERK = Role(
         "addressee.register_non_resident",
         "residents.view_household",
         "immunization.view_vaccinationrecord",
+        # Records (docs/records.md): clerks enter doses and propose corrections and deletions; another
+        # staff member with confirm_recordchange (any other clerk or a supervisor, never the author)
+        # confirms them, as the register's clerks confirm each other's moves.
+        "immunization.add_vaccinationrecord",
+        "immunization.change_vaccinationrecord",
+        "immunization.confirm_recordchange",
+        # Certificates (docs/certificates.md): clerks issue them at the counter and see the register.
+        "immunization.view_vaccinationcertificate",
+        "immunization.issue_certificate",
+        # 長期療養特例 (docs/schedule.md): recorded by the clerk who sees the doctor's note; audited.
+        "immunization.add_longtermcareexception",
+        # 対象者抽出 and notices (docs/notices.md): extract, print, remind, reissue; every export audited.
+        "immunization.view_extractionbatch",
+        "immunization.add_extractionbatch",
+        "immunization.export_notices",
+        "immunization.view_notice",
+        "immunization.change_notice",
     ),
 )
 NUMBER_USE = Role(
@@ -49,7 +66,7 @@ SUPERVISOR = Role(
     "監督者",
     "Supervisor",
     "Supervisor: reads what clerks read, reviews the audit log of the section.",
-    (*CLERK.permissions, "audit.view_auditevent"),
+    (*CLERK.permissions, "audit.view_auditevent", "immunization.revoke_certificate"),
 )
 AUDITOR = Role(
     "auditor",
@@ -76,6 +93,13 @@ SYSADMIN = Role(
         "otp_totp.view_totpdevice",
         "otp_totp.change_totpdevice",
         "otp_totp.delete_totpdevice",
+        # The record masters (docs/records.md): clinics, fee tables, doctors, makers, products, lots.
+        # No resident data; maintained in the admin site.
+        *(
+            f"immunization.{verb}_{model}"
+            for model in ("clinic", "clinicfee", "doctor", "maker", "product", "lot")
+            for verb in ("view", "add", "change")
+        ),
     ),
 )
 REGISTER_CLERK = Role(

@@ -10,6 +10,7 @@ from datetime import date
 
 from sesshu.audit.models import Action
 from sesshu.audit.services import record
+from sesshu.residents.bulk_moves import update_rows
 from sesshu.residents.numbers import next_numbers_for
 
 from .models import BusinessNumber, BusinessSystem, Person, PersonKind, PersonStatus
@@ -64,7 +65,7 @@ def on_register_events(events) -> None:
         ]
     )
     updated = [_copy(latest[number], persons[person_id]) for number, person_id in links.items()]
-    Person.objects.bulk_update(updated, _UPDATED, batch_size=500)
+    update_rows(Person, updated, _UPDATED)  # one prepared UPDATE for all (bulk_update costs ms a row)
     record(
         Action.CHANGE,
         purpose=PURPOSE,

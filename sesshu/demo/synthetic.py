@@ -18,7 +18,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -28,14 +28,29 @@ from django.utils import timezone
 from sesshu.addressee.models import BusinessNumber, BusinessSystem, MyNumberRecord, Person
 from sesshu.addressee.mynumber import register_issued_numbers
 from sesshu.addressee.services import person_from_resident
-from sesshu.immunization.models import RecordSource, VaccinationRecord, Vaccine
+from sesshu.immunization.models import (
+    Delivery,
+    LegalCategory,
+    Payment,
+    RecordSource,
+    VaccinationRecord,
+    Vaccine,
+)
 from sesshu.residents.history import fill_keys, state_of
 from sesshu.residents.models import Household, RegisterEvent, Resident, ResidentRevision, ResidentStatus
 from sesshu.residents.mynumber_issuer import issuer
 
+from .masters import (
+    ADULT_VACCINES,
+    FEE_TABLE_FROM,
+    FEES,
+    OLD_FEE_TABLE_FROM,
+    LedgerMasters,
+    ensure_masters,
+)
 from .models import SeedRun
 from .population import CITY, PREFECTURE, HouseholdPlan, Member, Population
-from .schedule import VACCINE_ORDER, Dose, Ledger, Schedule
+from .schedule import MASS_VACCINATION_SITE, VACCINE_ORDER, Dose, Ledger, Schedule
 
 RESIDENT_NUMBER_BASE = 10**9  # 宛名番号 1000000001, 1000000002, ... (10 digits)
 HOUSEHOLD_NUMBER_BASE = 9 * 10**9  # 世帯番号 9000000001, ... (10 digits, starting with 9)
@@ -83,9 +98,15 @@ def recorded_doses(member: Member, schedule: Schedule, ledger: Ledger, as_of: da
     last_day = min(as_of, member.left_on or as_of)
     home_clinics = ledger.clinics_of()
     recorded = []
+    seen: set[tuple[str, date]] = set()
     for dose in schedule.history(member.birth_date, member.sex):
         if not member.birth_date < dose.on <= last_day:
             continue
+        if (dose.vaccine, dose.on) in seen:
+            # One dose of a vaccine a day: a second draw on the same day would be a 間違い接種 the
+            # ledger's dose identity (person, vaccine, 接種日) refuses; the schedule almost never makes one.
+            continue
+        seen.add((dose.vaccine, dose.on))
         before_move_in = member.moved_in and dose.on < member.became_resident_on
         if before_move_in and member.nationality:
             continue
@@ -114,8 +135,9 @@ def build_city(
     with transaction.atomic():
         if SeedRun.objects.exists():
             raise CityExists("A synthetic city already exists; delete it first.")
+        ledger = LedgerColumns(ensure_masters(as_of))
         for chunk in _chunks(plan_city(residents, seed, as_of), CHUNK_RESIDENTS):
-            written = _write_households(chunk, counts)
+            written = _write_households(chunk, counts, ledger)
             if progress is not None:
                 progress(written)
         result = dict(sorted(counts.items()))
@@ -147,7 +169,7 @@ def _chunks(plans: Iterable[HouseholdPlan], size: int) -> Iterator[list[Househol
         yield chunk
 
 
-def _write_households(plans: list[HouseholdPlan], counts: Counter) -> int:
+def _write_households(plans: list[HouseholdPlan], counts: Counter, ledger: "LedgerColumns") -> int:
     """Insert a chunk of households with everything that hangs off them, a few statements per table."""
     households = []
     for _ in plans:
@@ -194,41 +216,27 @@ def _write_households(plans: list[HouseholdPlan], counts: Counter) -> int:
     )
 
     records = [
-        (person.pk, given) for person, member in zip(persons, members, strict=True) for given in member.doses
+        ledger.row(person.pk, given)
+        for person, member in zip(persons, members, strict=True)
+        for given in member.doses
     ]
     _insert_vaccination_records(records)
     counts["vaccination_records"] += len(records)
     return len(residents)
 
 
-def _insert_vaccination_records(records: list[tuple[int, RecordedDose]]) -> None:
+def _insert_vaccination_records(rows: list[tuple]) -> None:
     """Write the ledger with the database's fastest plain statement instead of bulk_create.
 
     The ledger is most of the city's rows (six or so per person), and bulk_create spends most of its
     time compiling each value of each row into SQL. Here SQLite runs one prepared INSERT over all rows
     (executemany) and PostgreSQL loads them with COPY: each is several times faster. Values are
-    adapted as the ORM would (dates by the backend's adapter), and every row gets the same
-    registered_at, the time of the build.
+    adapted as the ORM would (dates by the backend's adapter; ``LedgerColumns.row`` makes the rows), and
+    every row gets the same registered_at, the time of the build.
     """
     ops = connection.ops
     table = ops.quote_name(VaccinationRecord._meta.db_table)
     columns = ", ".join(ops.quote_name(VaccinationRecord._meta.get_field(f).column) for f in _RECORD_FIELDS)
-    adapt_date = ops.adapt_datefield_value
-    registered_at = ops.adapt_datetimefield_value(timezone.now())
-    rows = [
-        (
-            person_id,
-            given.dose.vaccine,
-            given.dose.number,
-            adapt_date(given.dose.on),
-            given.clinic,
-            given.lot,
-            given.before_move_in,
-            RecordSource.SYNTHETIC.value,
-            registered_at,
-        )
-        for person_id, given in records
-    ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -239,7 +247,8 @@ def _insert_vaccination_records(records: list[tuple[int, RecordedDose]]) -> None
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # noqa: S608
 
 
-_RECORD_FIELDS = [
+# The columns the ledger fills per dose, in this order; every other field gets its model default.
+_DOSE_FIELDS = [
     "person",
     "vaccine",
     "dose_number",
@@ -249,7 +258,96 @@ _RECORD_FIELDS = [
     "before_move_in",
     "source",
     "registered_at",
+    "clinic",
+    "venue",
+    "product",
+    "product_name",
+    "maker_name",
+    "volume_ml",
+    "screening_doctor",
+    "screening_doctor_name",
+    "vaccinating_doctor",
+    "vaccinating_doctor_name",
+    "legal_category",
+    "delivery",
+    "payment",
+    "billing_month",
+    "fee_yen",
+    "registered_branch",
 ]
+_DEFAULTED_FIELDS = [
+    f.name
+    for f in VaccinationRecord._meta.concrete_fields
+    if not f.primary_key and f.name not in _DOSE_FIELDS
+]
+_RECORD_FIELDS = [*_DOSE_FIELDS, *_DEFAULTED_FIELDS]
+PRODUCT_DETAILS_FROM = date(2015, 4, 1)  # older doses came from paper ledgers without 販売名 or doctor
+COVID_ROUTINE_FROM = date(2024, 4, 1)  # 特例臨時接種 until March 2024, B類 定期接種 since
+
+
+class LedgerColumns:
+    """Turns a recorded dose into a row of the record table, from the masters and a few rules.
+
+    The new record items are filled cheaply and plausibly, without drawing from the city's random
+    generator (so the city's people and doses are those of earlier versions): the vaccine's usual
+    product, the clinic's doctor, the fee table's fee, the month after the dose as 請求年月.
+    """
+
+    def __init__(self, masters: LedgerMasters):
+        self.masters = masters
+        fields = {f.name: f for f in VaccinationRecord._meta.concrete_fields}
+        self.defaults = tuple(
+            fields[name].get_db_prep_save(fields[name].get_default(), connection)
+            for name in _DEFAULTED_FIELDS
+        )
+        self.adapt_date = connection.ops.adapt_datefield_value
+        self.adapt_decimal = connection.ops.adapt_decimalfield_value
+        self.registered_at = connection.ops.adapt_datetimefield_value(timezone.now())
+
+    def row(self, person_id: int, given: RecordedDose) -> tuple:
+        dose, clinic = given.dose, given.clinic
+        vaccine, on = dose.vaccine, dose.on
+        in_city = not given.before_move_in and clinic in self.masters.clinic_ids
+        detailed = on >= PRODUCT_DETAILS_FROM
+        product_id = product_name = maker = volume = None
+        if detailed and vaccine in self.masters.product_of_vaccine:
+            product_id, product_name, maker, volume = self.masters.product_of_vaccine[vaccine]
+        doctor_id, doctor_name = (None, "")
+        if in_city and detailed:
+            doctor_id, doctor_name = self.masters.doctor_of_clinic[clinic]
+        fee = None
+        if in_city and on >= OLD_FEE_TABLE_FROM:
+            fee = FEES[vaccine] if on >= FEE_TABLE_FROM else round(FEES[vaccine] * 0.95 / 10) * 10
+        billing = (on.replace(day=1) + timedelta(days=32)).replace(day=1) if in_city else None
+        temporary = vaccine == "COVID-19" and on < COVID_ROUTINE_FROM
+        return (
+            person_id,
+            vaccine,
+            dose.number,
+            self.adapt_date(on),
+            clinic,
+            given.lot,
+            given.before_move_in,
+            RecordSource.SYNTHETIC.value,
+            self.registered_at,
+            self.masters.clinic_ids.get(clinic) if not given.before_move_in else None,
+            clinic if clinic == MASS_VACCINATION_SITE else "",
+            product_id,
+            product_name or "",
+            maker or "",
+            self.adapt_decimal(volume) if volume is not None else None,
+            doctor_id,
+            doctor_name,
+            doctor_id,
+            doctor_name,
+            LegalCategory.TEMPORARY.value if temporary else LegalCategory.ROUTINE.value,
+            Delivery.GROUP.value if clinic == MASS_VACCINATION_SITE else Delivery.INDIVIDUAL.value,
+            Payment.PARTIAL.value if vaccine in ADULT_VACCINES and not temporary else Payment.PUBLIC.value,
+            self.adapt_date(billing) if billing else None,
+            fee,
+            "本庁",
+            *self.defaults,
+        )
 
 
 def _resident(household: Household, plan: HouseholdPlan, m: Member, number: str) -> Resident:

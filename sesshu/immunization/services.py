@@ -78,9 +78,9 @@ def person_record(person_id: int, viewer=None) -> PersonRecord:
     if household:
         member_ids = persons_by_resident_number([m.resident_number for m in household.members])
     vaccinations = list(
-        person.vaccinations.select_related("vaccine").order_by(
-            "vaccine__sort_order", "dose_number", "vaccinated_on"
-        )
+        person.vaccinations.active()
+        .select_related("vaccine")
+        .order_by("vaccine__sort_order", "dose_number", "vaccinated_on")
     )
     record(
         Action.VIEW,
@@ -96,9 +96,9 @@ def person_record(person_id: int, viewer=None) -> PersonRecord:
 def vaccination_history(person_id: int) -> tuple[Person, list[VaccinationRecord]]:
     person = access_person(person_id, PURPOSE_HISTORY)
     vaccinations = list(
-        person.vaccinations.select_related("vaccine").order_by(
-            "vaccinated_on", "vaccine__sort_order", "dose_number"
-        )
+        person.vaccinations.active()
+        .select_related("vaccine")
+        .order_by("vaccinated_on", "vaccine__sort_order", "dose_number")
     )
     record(
         Action.VIEW,

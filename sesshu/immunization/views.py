@@ -1,6 +1,11 @@
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.views.decorators.http import require_http_methods
 
 from sesshu.accounts.access import require_right
 from sesshu.accounts.otp import number_use_allowed
@@ -9,7 +14,8 @@ from sesshu.addressee.services import parse_search
 from sesshu.core.paging import page_number
 from sesshu.core.problems import Problem, ProblemList
 
-from . import services
+from . import forecast_service, services
+from .forecast_view import forecast_context
 
 
 @require_right("addressee.search_person", services.PURPOSE_SEARCH)
@@ -44,7 +50,26 @@ def person_detail(request, person_id: int):
     except Problem as problem:
         raise Http404(problem.message) from None
     context = {"record": record, "person": record.person}
+    context |= forecast_context(record, timezone.localdate())
     if number_use_allowed(request):
         # Only number-use work sees that the field exists at all; other roles' pages never carry it.
         context["mynumber_registered"] = is_registered(record.person)
     return render(request, "immunization/person.html", context)
+
+
+@require_http_methods(["POST"])
+@require_right("immunization.add_longtermcareexception", forecast_service.PURPOSE_LONG_TERM_CARE)
+def record_long_term_care(request, person_id: int):
+    """長期療養特例: record it from the form on the person page (audited; no second person needed)."""
+    try:
+        person = services.access_person(person_id, forecast_service.PURPOSE_LONG_TERM_CARE)
+    except Problem as problem:
+        raise Http404(problem.message) from None
+    try:
+        forecast_service.record_long_term_care(person, request.POST, request.user)
+    except ProblemList as exc:
+        for problem in exc.problems:
+            messages.error(request, problem.message)
+    else:
+        messages.success(request, gettext("The long-term illness exception was recorded."))
+    return redirect(reverse("immunization:person", args=[person_id]) + "#forecast")

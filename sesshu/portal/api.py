@@ -9,6 +9,7 @@ from sesshu.accounts.api_auth import ApiTokenAuth, StaffSessionAuth
 from sesshu.addressee.api import router as addressee_router
 from sesshu.core.problems import Problem, ProblemList
 from sesshu.immunization.api import router as persons_router
+from sesshu.immunization.api_forecast import router as forecast_router
 from sesshu.residents.api import router as register_router
 
 api = NinjaAPI(
@@ -25,6 +26,7 @@ api = NinjaAPI(
 api.add_router("/", persons_router)
 api.add_router("/", register_router)
 api.add_router("/", addressee_router)
+api.add_router("/", forecast_router)
 
 
 def _problems(request, problems: list[dict], status: int):

@@ -9,9 +9,15 @@ Each kind has one ``plan_<kind>`` function that reads the input, checks every ru
 ``Plan``: the residents to create, the changes to existing ones, and the events to publish. The plan
 is computed at submission (to refuse early) and again at confirmation (the register may have changed
 in between); only the second one is applied.
+
+The planners read the register only through ``_residents``, ``_members_now``, ``_last_change`` and
+``_household_by_number``. A batch confirmation (``bulk_moves``) points these at the chunk's residents
+held in memory, so each move of the chunk is checked against the register as the moves before it
+left it, with the same rules and messages, without a query per move.
 """
 
 from collections import defaultdict
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -57,6 +63,10 @@ class Plan:
 
 def _p(code: str, ja: str, en: str, field_name: str | None = None) -> Problem:
     return Problem(code, ja, en, field_name)
+
+
+# The chunk of a batch confirmation being planned (bulk_moves.ChunkRegister), or None: the database.
+_chunk: ContextVar = ContextVar("sesshu_move_chunk", default=None)
 
 
 # Checks shared by the kinds ---------------------------------------------------------------------------
@@ -117,6 +127,8 @@ LATE_RULES = {
 
 
 def _residents(numbers: list[str], *, lock: bool) -> dict[str, Resident]:
+    if (chunk := _chunk.get()) is not None:
+        return chunk.residents(numbers)
     # Locked in id order, always: two confirmations touching the same residents cannot deadlock.
     queryset = Resident.objects.filter(resident_number__in=numbers).select_related("household").order_by("id")
     if lock:
@@ -154,10 +166,23 @@ def _require_residents(
     return found
 
 
+def _last_change(resident: Resident) -> date | None:
+    """The date of the resident's latest revision (a new move may not be dated before it)."""
+    if (chunk := _chunk.get()) is not None:
+        return chunk.last_change(resident)
+    return latest_valid_from(resident)
+
+
+def _household_by_number(number: str) -> Household | None:
+    if (chunk := _chunk.get()) is not None:
+        return chunk.household_by_number(number)
+    return Household.objects.filter(household_number=number).first()
+
+
 def _not_before_history(residents: dict[str, Resident], effective_on: date) -> None:
     problems = []
     for number, resident in residents.items():
-        last = latest_valid_from(resident)
+        last = _last_change(resident)
         if last and effective_on < last:
             problems.append(
                 _p(
@@ -259,6 +284,8 @@ _MEMBER_FIELDS = (
 
 def _members_now(household_id: int) -> list[Resident]:
     """The household's current members, with just the items the rules look at."""
+    if (chunk := _chunk.get()) is not None:
+        return chunk.members_now(household_id)
     members = Resident.objects.filter(household_id=household_id, status=ResidentStatus.RESIDENT)
     return list(members.only(*_MEMBER_FIELDS).order_by("id"))
 
@@ -731,7 +758,7 @@ def plan_head_change(data, effective_on, notified_on, lock):
     """世帯主変更: another member becomes head; relationships may be restated against the new head."""
     reader = Reader(data)
     number = str(data.get("household_number", "") or "").strip()
-    household = Household.objects.filter(household_number=number).first()
+    household = _household_by_number(number)
     members = {m.resident_number: m for m in _members_now(household.pk)} if household else {}
     if not members:
         raise ProblemList(
@@ -836,10 +863,8 @@ def _head_succession_in(plan, reader, data, staying, residents):
 
 def plan_household_merge(data, effective_on, notified_on, lock):
     """世帯合併: one household joins another at the same address; its head stops being a head."""
-    source = Household.objects.filter(household_number=str(data.get("household_number", "")).strip()).first()
-    target = Household.objects.filter(
-        household_number=str(data.get("into_household_number", "")).strip()
-    ).first()
+    source = _household_by_number(str(data.get("household_number", "")).strip())
+    target = _household_by_number(str(data.get("into_household_number", "")).strip())
     source_members = _members_now(source.pk) if source else []
     target_members = _members_now(target.pk) if target else []
     if not source_members or not target_members or source == target:
@@ -1257,10 +1282,14 @@ class BatchResult:
 def confirm_moves(move_ids: list[int], *, reviewer, chunk: int = 500) -> BatchResult:
     """一括処理: confirm many pending moves at once (e.g. a day's 転入通知), each still all-or-nothing.
 
-    Each move is applied inside its own savepoint, so one that fails its checks is reported and the
-    others go on; commits come once per chunk instead of once per move, and the consumers run once at
-    the end. Moves the reviewer entered are refused (and logged) before anything is applied.
+    Moves the reviewer entered are refused (and logged) before anything is applied. The rest go in
+    chunks (``bulk_moves``): each chunk's moves, residents and households are read at once, each move
+    is checked in turn against the register as the moves before it left it, and the chunk is written
+    with a few bulk statements and committed. A move that fails its checks is reported with its
+    problems and changes nothing; the others go on. Moves that add residents or households take the
+    one-by-one path inside the chunk. The consumers run once at the end.
     """
+    from .bulk_moves import confirm_chunk
     from .outbox import process_events
 
     result = BatchResult()
@@ -1273,16 +1302,7 @@ def confirm_moves(move_ids: list[int], *, reviewer, chunk: int = 500) -> BatchRe
     todo = [m for m in move_ids if m not in own]
     for start in range(0, len(todo), chunk):
         with transaction.atomic():
-            for move_id in todo[start : start + chunk]:
-                try:
-                    with transaction.atomic():
-                        _confirm_locked(move_id, reviewer)
-                except ProblemList as exc:
-                    result.refused[move_id] = exc.as_dicts()
-                except Problem as problem:
-                    result.refused[move_id] = [problem.as_dict()]
-                else:
-                    result.confirmed.append(move_id)
+            confirm_chunk(todo[start : start + chunk], reviewer, result)
     process_events()
     return result
 
@@ -1383,10 +1403,10 @@ def apply_plan(plan: Plan, move: Move | None, effective_on: date, notified_on: d
     return created + list(touched.values())
 
 
-def event_payload(resident: Resident) -> dict:
+def event_payload(resident: Resident, household_number: str | None = None) -> dict:
     """A resident's register items after a change, as the outbox and the daily feed carry them."""
     payload = {"resident_number": resident.resident_number, "juminhyo_code": resident.juminhyo_code or ""}
-    payload["household_number"] = resident.household.household_number
+    payload["household_number"] = household_number or resident.household.household_number
     for name, value in state_of(resident).items():
         if name == "household_id":
             continue

@@ -16,6 +16,7 @@ from .models import ConsumerOffset, RegisterEvent
 
 logger = logging.getLogger(__name__)
 BATCH = 500
+CACHED_PAGES = 40  # 20,000 events held at most
 
 
 def consumers() -> dict:
@@ -23,8 +24,14 @@ def consumers() -> dict:
 
 
 def process_events(names: list[str] | None = None) -> dict[str, int]:
-    """Feed every consumer the events it has not seen; returns how many each processed."""
+    """Feed every consumer the events it has not seen; returns how many each processed.
+
+    The consumers run one after the other (the addressee first: the others look up its persons).
+    Pages of events already read for one consumer are handed to the next from memory (up to
+    ``CACHED_PAGES`` of them), so a batch of moves is read from the outbox once, not once per consumer.
+    """
     done = {}
+    pages = _Pages()
     for name, handler in consumers().items():
         if names and name not in names:
             continue
@@ -33,7 +40,7 @@ def process_events(names: list[str] | None = None) -> dict[str, int]:
             with transaction.atomic():
                 ConsumerOffset.objects.get_or_create(consumer=name)
                 offset = ConsumerOffset.objects.select_for_update().get(consumer=name)
-                batch = list(RegisterEvent.objects.filter(id__gt=offset.last_event_id).order_by("id")[:BATCH])
+                batch = pages.after(offset.last_event_id)
                 if not batch:
                     break
                 handler(batch)
@@ -41,6 +48,21 @@ def process_events(names: list[str] | None = None) -> dict[str, int]:
                 offset.save(update_fields=["last_event_id", "updated_at"])
                 done[name] += len(batch)
     return done
+
+
+class _Pages:
+    """Full pages of events read in this run, by the id they follow. Events are never changed."""
+
+    def __init__(self) -> None:
+        self.pages: dict[int, list[RegisterEvent]] = {}
+
+    def after(self, last_event_id: int) -> list[RegisterEvent]:
+        if last_event_id in self.pages:
+            return self.pages[last_event_id]
+        page = list(RegisterEvent.objects.filter(id__gt=last_event_id).order_by("id")[:BATCH])
+        if len(page) == BATCH and len(self.pages) < CACHED_PAGES:  # a short page may grow: read again
+            self.pages[last_event_id] = page
+        return page
 
 
 def process_after_commit() -> None:

@@ -4,41 +4,37 @@ The renderer knows nothing of the database: ``certificates.py`` hands it a ``Jum
 omitted items (本籍, 続柄, 住民票コード when not asked for) are already ``None``, so an item the
 requester did not ask for never reaches the PDF whatever this module does.
 
-The font must be TrueType (reportlab cannot embed CFF/OpenType outlines such as Noto CJK); Debian's
-IPAex fonts are the default, and ``SESSHU_PDF_FONT`` names another .ttf. reportlab embeds only the
-glyphs used (a subset), which keeps a copy to a few tens of kilobytes.
+Fonts and the page helpers are shared with the other PDFs (sesshu/core/pdf.py): TrueType only (IPAex by
+default, ``SESSHU_PDF_FONT`` for another .ttf), embedded as a subset, a few tens of kilobytes a copy.
 """
 
 import io
-import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import jaconv
-from django.conf import settings
-from reportlab.lib.colors import Color, black
+from reportlab.lib.colors import Color
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from sesshu.core import pdf as shared
+from sesshu.core.pdf import (  # noqa: F401  (re-exported: callers and tests name them here)
+    FONT_PACKAGE,
+    GOTHIC_PATHS,
+    LINE_COLOR,
+    LINE_FACTOR,
+    MIN_SIZE,
+    MINCHO_PATHS,
+    PADDING,
+    PADDING_Y,
+    PdfFontMissing,
+    Sheet,
+    UnprintableCharacters,
+)
 from sesshu.core.wareki import format_wareki
 
-# Mincho for the certificate's text (what certificates are printed in), Gothic for the title.
-MINCHO_PATHS = (
-    "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",
-    "/usr/share/fonts/truetype/ipaexfont-mincho/ipaexm.ttf",
-    "/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf",
-)
-GOTHIC_PATHS = (
-    "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
-    "/usr/share/fonts/truetype/ipaexfont-gothic/ipaexg.ttf",
-    "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
-)
-FONT_PACKAGE = "fonts-ipaexfont-mincho"
 OMITTED = "省略"
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -49,17 +45,13 @@ VALUE_WIDTH = (CONTENT_WIDTH - 2 * LABEL_WIDTH) / 2  # two label/value pairs per
 WIDE_VALUE_WIDTH = CONTENT_WIDTH - LABEL_WIDTH
 ROW_HEIGHT = 6.5 * mm
 NAME_ROW_HEIGHT = 11.5 * mm
-PADDING = 1.6 * mm  # left and right of text in a cell
-PADDING_Y = 0.9 * mm
 VALUE_SIZE = 10
 LABEL_SIZE = 8.5
 NAME_SIZE = 14
 KANA_SIZE = 7.5
-MIN_SIZE = 7.5  # below this a copy is hard to read on paper; longer text wraps instead
 # Rows are made tall enough for their text at these sizes; drawing then uses the largest that fits.
 VALUE_WRAP_SIZE = 9
 LABEL_WRAP_SIZE = 8
-LINE_FACTOR = 1.2
 BLOCK_GAP = 3 * mm
 HOUSEHOLD_TOP = 35 * mm  # the household box (住所, 世帯主) below the title
 HOUSEHOLD_ROW_HEIGHT = 8 * mm
@@ -67,20 +59,7 @@ HOUSEHOLD_SIZE = 11
 BODY_BOTTOM = PAGE_HEIGHT - 14 * mm  # above the page footer
 CERTIFICATION_HEIGHT = 44 * mm  # 以下余白, the certification, the date, the mayor and the seal
 LABEL_FILL = Color(0.93, 0.93, 0.93)
-LINE_COLOR = Color(0.25, 0.25, 0.25)
 SEAL_RED = Color(0.78, 0.1, 0.1)
-
-
-class PdfFontMissing(RuntimeError):
-    """No usable Japanese TrueType font: the server is set up wrong (not something a user can fix)."""
-
-
-class UnprintableCharacters(ValueError):
-    """Text has characters the font has no glyph for (外字): printing would silently drop them."""
-
-    def __init__(self, characters: Iterable[str]):
-        self.characters = sorted(set(characters))
-        super().__init__("no glyph for " + " ".join(f"U+{ord(c):04X}" for c in self.characters))
 
 
 @dataclass(frozen=True)
@@ -129,145 +108,27 @@ class RenderedPdf:
     pages: int
 
 
-# Fonts --------------------------------------------------------------------------------------------------
+# Fonts and text that fits its box (shared with every other PDF: sesshu/core/pdf.py) -----------------------
 
 
-def _configured_font() -> str:
-    return str(getattr(settings, "SESSHU_PDF_FONT", "") or "")
-
-
-_LOADED: dict[str, TTFont] = {}
-_LOADING = threading.Lock()  # fonts are named by load order, so two threads must not load at once
-
-
-def _load_font(path: str) -> TTFont | None:
-    """Register the TrueType font at ``path`` once per process; None when it is missing or unusable.
-
-    Only successes are remembered: a font installed after an error is used without a restart.
-    """
-    with _LOADING:
-        if path in _LOADED:
-            return _LOADED[path]
-        if not Path(path).is_file():
-            return None
-        try:
-            font = TTFont(f"SesshuFont{len(_LOADED)}", path)  # one name per file, never reused
-        except TTFError:  # e.g. CFF outlines, or a collection: not embeddable by reportlab
-            return None
-        pdfmetrics.registerFont(font)
-        _LOADED[path] = font
-        return font
-
-
-def _first_font(paths: Iterable[str]) -> TTFont | None:
-    return next((font for path in paths if (font := _load_font(path)) is not None), None)
-
-
-def fonts() -> tuple[TTFont, TTFont]:
-    """The (body, title) fonts; raise PdfFontMissing with the package to install when there is none."""
-    configured = _configured_font()
-    if configured:
-        body = _load_font(configured)
-        if body is None:
-            raise PdfFontMissing(
-                f"SESSHU_PDF_FONT names {configured!r}, which is not a TrueType (.ttf) font file."
-            )
-        return body, body
-    body = _first_font(MINCHO_PATHS) or _first_font(GOTHIC_PATHS)
-    if body is None:
-        raise PdfFontMissing(
-            "No Japanese TrueType font for the certificate PDF: install the Debian package "
-            f"{FONT_PACKAGE} (apt-get install -y {FONT_PACKAGE} fonts-ipaexfont-gothic) "
-            "or set SESSHU_PDF_FONT to a .ttf file."
-        )
-    return body, _first_font(GOTHIC_PATHS) or body
+def fonts():
+    """The (body, title) fonts; the paths are read here so that they can be changed for a test."""
+    return shared.fonts(MINCHO_PATHS, GOTHIC_PATHS)
 
 
 def unprintable_characters(copy: JuminhyoCopy) -> set[str]:
     """Characters of the copy the body font cannot draw (a name in 外字, say)."""
     body, _ = fonts()
-    glyphs = body.face.charToGlyph
     texts = [copy.city_name, copy.mayor_title, copy.address, copy.head_name]
     for member in copy.members:
         texts += [str(v) for v in vars(member).values() if isinstance(v, str)]
-    return {ch for text in texts for ch in text if not ch.isspace() and ord(ch) not in glyphs}
+    return shared.missing_glyphs(body, texts)
 
 
-# Text that fits its box ---------------------------------------------------------------------------------
-
-
-def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """Break text into lines no wider than ``width``: Japanese breaks between any two characters."""
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for ch in paragraph:
-            if line and pdfmetrics.stringWidth(line + ch, font, size) > width:
-                lines.append(line)
-                line = ch.lstrip()
-            else:
-                line += ch
-        lines.append(line)
-    return lines
-
-
-def _text_height(lines: list[str], size: float) -> float:
-    return size * (LINE_FACTOR * (len(lines) - 1) + 1)
-
-
-def _fit(text: str, font: str, size: float, width: float, height: float) -> tuple[float, list[str]]:
-    """The largest size (down to MIN_SIZE) at which the text fits the box; wrapped at MIN_SIZE if none."""
-    current = size
-    while current >= MIN_SIZE:
-        lines = _wrap(text, font, current, width)
-        if _text_height(lines, current) <= height:
-            return current, lines
-        current -= 0.5
-    return MIN_SIZE, _wrap(text, font, MIN_SIZE, width)
-
-
-def _needed_height(text: str, font: str, size: float, width: float) -> float:
-    """The cell height for text wrapped at ``size``; rows grow to it instead of shrinking text further."""
-    return _text_height(_wrap(text, font, size, width - 2 * PADDING), size) + 2 * PADDING_Y
-
-
-class Sheet:
-    """A canvas measured from the top-left corner of the page, in points, with boxes that fit their text."""
-
-    def __init__(self, canvas: Canvas, body: str, title: str):
-        self.canvas = canvas
-        self.body = body
-        self.title = title
-
-    def text(self, x: float, top: float, text: str, size: float, *, align="left", font=None, color=black):
-        canvas = self.canvas
-        canvas.setFillColor(color)
-        canvas.setFont(font or self.body, size)
-        baseline = PAGE_HEIGHT - top - size * 0.88
-        if align == "center":
-            canvas.drawCentredString(x, baseline, text)
-        elif align == "right":
-            canvas.drawRightString(x, baseline, text)
-        else:
-            canvas.drawString(x, baseline, text)
-        canvas.setFillColor(black)
-
-    def box(self, x: float, top: float, width: float, height: float, *, fill=None, line_width=0.6):
-        canvas = self.canvas
-        canvas.setLineWidth(line_width)
-        canvas.setStrokeColor(LINE_COLOR)
-        if fill is not None:
-            canvas.setFillColor(fill)
-        canvas.rect(x, PAGE_HEIGHT - top - height, width, height, stroke=1, fill=1 if fill is not None else 0)
-        canvas.setFillColor(black)
-
-    def fitted(self, x: float, top: float, width: float, height: float, text: str, size: float, **kw):
-        """Text inside a box, vertically centred, shrunk or wrapped so that it never leaves the box."""
-        size, lines = _fit(text, self.body, size, width - 2 * PADDING, height - 2 * PADDING_Y)
-        line_top = top + (height - _text_height(lines, size)) / 2
-        for line in lines:
-            self.text(x + PADDING, line_top, line, size, **kw)
-            line_top += size * LINE_FACTOR
+_wrap = shared.wrap
+_text_height = shared.text_height
+_fit = shared.fit
+_needed_height = shared.needed_height
 
 
 # The certificate ----------------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "sesshu.immunization",
     "sesshu.portal",
     "sesshu.demo",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -162,6 +164,9 @@ SESSHU_REGISTER_CONSUMERS = {
 # The city, as printed on certificates (住民票の写し) and notices.
 SESSHU_CITY_NAME = env_str("SESSHU_CITY_NAME", "東和県桜ヶ丘市")
 SESSHU_MAYOR_TITLE = env_str("SESSHU_MAYOR_TITLE", "桜ヶ丘市長")
+# 全国地方公共団体コード (6 digits with its check digit): the first digits of every ticket number
+# (接種券番号, docs/notices.md). 992011 is fictional (prefecture 99 does not exist), for the demo city.
+SESSHU_MUNICIPALITY_CODE = env_str("SESSHU_MUNICIPALITY_CODE", "992011")
 # A TrueType font with Japanese glyphs for PDFs; empty: Debian's IPAex fonts (fonts-ipaexfont-*).
 SESSHU_PDF_FONT = env_str("SESSHU_PDF_FONT", "")
 
@@ -171,3 +176,7 @@ SESSHU_MYNUMBER_ISSUER = "sesshu.residents.mynumber_issuer.LocalIssuerSimulator"
 
 # How long the register keeps people who left it (the Tokorozawa assessment: 150 years).
 SESSHU_REGISTER_RETENTION_YEARS = env_int("SESSHU_REGISTER_RETENTION_YEARS", 150)
+
+# Background work (django-tasks with its database backend: the queue is the database). Extraction
+# batches started on screen wait here until `sesshu db_worker` runs them (docs/notices.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -27,3 +27,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 
 # The My Number vault's keys (docs/keys.md): made under var/keys/ (0600) on first run.
 SESSHU_MASTER_KEYS, SESSHU_ACTIVE_MASTER_KEY, SESSHU_BLIND_INDEX_KEY_FILE = ensure_demo_keys(VAR_DIR)
+
+# Background tasks run at once, inside the request or command that enqueues them.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -18,6 +18,7 @@ from tqdm import tqdm
 from sesshu.audit.context import acting_as
 from sesshu.audit.models import Action
 from sesshu.audit.services import record
+from sesshu.demo.masters import ensure_masters
 from sesshu.demo.models import SeedRun
 from sesshu.demo.synthetic import CITY, MAX_RESIDENTS, PREFECTURE, build_city, current_run, delete_city
 
@@ -74,6 +75,7 @@ class Command(BaseCommand):
             existing = current_run()
             if existing is not None and not replace:
                 if _same_city(existing, residents, seed, as_of):
+                    ensure_masters(existing.as_of)  # a city seeded before the masters existed gets them
                     self.stdout.write(f"already seeded: {existing.residents} residents, seed {existing.seed}")
                     return
                 raise CommandError(_refusal(existing, residents, seed, as_of))

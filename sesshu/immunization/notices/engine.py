@@ -1,0 +1,100 @@
+"""The schedule engine as the extraction sees it: forecasts for many persons, the series a clerk can
+pick, and the version of the rules a run used (kept on the run, so a run can be reproduced).
+
+The engine lives in sesshu/immunization/schedule/ and forecast_service.py; this module only reads
+the register's data for it in bulk.
+"""
+
+import hashlib
+from collections.abc import Iterator
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from sesshu.addressee.models import Person, PersonStatus
+
+from ..models import VaccinationRecord
+from ..schedule import Extension, Forecast, forecast_many
+
+CHUNK = 20_000
+
+
+def _series(code: str):
+    from ..schedule import SERIES
+
+    return SERIES[code] if code in SERIES else None
+
+
+@cache
+def series_label(code: str, language: str = "ja") -> str:
+    """The series' name as printed on notices and shown on screens (the schedule data's own)."""
+    series = _series(code)
+    if series is None:
+        return code
+    return series.name_en if language.startswith("en") else series.name_ja
+
+
+@cache
+def is_a_class(code: str) -> bool:
+    """A類 (free, the guardian is addressed for children); B類 carries a co-payment."""
+    series = _series(code)
+    return series is None or series.category != "B"
+
+
+def series_codes() -> list[str]:
+    """The series of the schedule in its own order (what extraction may be asked for)."""
+    from ..schedule import SERIES
+
+    return list(SERIES)
+
+
+@cache
+def rules_version() -> str:
+    """The rules a run used: the engine's own version when it declares one, else a digest of the
+    schedule's data files (any change to a rule changes it)."""
+    from .. import schedule
+
+    declared = getattr(schedule, "RULES_VERSION", None) or getattr(schedule, "__version__", None)
+    if declared:
+        return str(declared)[:100]
+    digest = hashlib.sha256()
+    data_dir = Path(schedule.__file__).resolve().parent / "data"
+    for path in sorted(data_dir.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(data_dir).as_posix().encode())
+            digest.update(path.read_bytes())
+    return f"data-{digest.hexdigest()[:16]}"
+
+
+def resident_rows() -> Iterator[tuple]:
+    """(person_id, birth_date, sex, history, extensions) for every resident, in id order, read with two
+    ordered queries merged here (no query per person). The dead, the moved-out, deleted and
+    non-resident persons are not the city's targets and are not read at all."""
+    from ..models import LongTermCareException
+
+    extensions: dict[int, list] = {}
+    for e in LongTermCareException.objects.filter(person__status=PersonStatus.RESIDENT):
+        extensions.setdefault(e.person_id, []).append(Extension(e.series, e.illness_from, e.illness_until))
+    persons = Person.objects.filter(status=PersonStatus.RESIDENT).order_by("id")
+    records = VaccinationRecord.objects.filter(person__status=PersonStatus.RESIDENT).order_by(
+        "person_id", "vaccinated_on"
+    )
+    people = persons.values_list("id", "birth_date", "sex").iterator(chunk_size=CHUNK)
+    doses = records.values_list("person_id", "vaccine_id", "vaccinated_on").iterator(chunk_size=CHUNK)
+    pending = next(doses, None)
+    for person_id, birth, sex in people:
+        history: list[tuple[str, date]] = []
+        while pending is not None and pending[0] <= person_id:
+            if pending[0] == person_id:
+                history.append((pending[1], pending[2]))
+            pending = next(doses, None)
+        yield person_id, birth, sex, history, extensions.get(person_id, [])
+
+
+def forecasts(as_of: date) -> Iterator[tuple[int, Forecast]]:
+    """(person_id, Forecast) for every resident, as of ``as_of``."""
+    return forecast_many(resident_rows(), as_of)
+
+
+def count_residents() -> int:
+    return Person.objects.filter(status=PersonStatus.RESIDENT).count()
