@@ -24,6 +24,7 @@ SIZES = {
     "audit_log": (200_000, 30_000),
     "certificates": (500, 100),  # overseas vaccination certificates (PDF + SMART Health Card)
     "notices": (100_000, 20_000),  # extraction + print data (target: 100k in <= 30 s)
+    "clinic_import": (100_000, 20_000),  # rows of one clinic file (upload + match + commit)
 }
 
 
@@ -313,6 +314,15 @@ def bench_notice_pdf(db: str, batch) -> None:
     emit("notice_pdf_pages_per_s", rendered.pages / elapsed, "pages/s", rendered.pages, db)
 
 
+def bench_clinic_import(db: str, rows: int) -> None:
+    """clinic_import_rate (rows/s) of a clinic file, validation and matching included, and on
+    PostgreSQL clinic_import_copy_ratio: that rate over a plain COPY of the same bytes in the same run."""
+    from sesshu.immunization.clinic_import.bench import bench
+
+    for row in bench(rows, db):
+        print(json.dumps(row), flush=True)
+
+
 def _date_shift(connection, column: str) -> str:
     if connection.vendor == "postgresql":
         return f"{column} + (%s * INTERVAL '1 day')"
@@ -363,6 +373,7 @@ def main() -> int:
             "certificate_rate",
             "extraction_100k_seconds",
             "notice_pdf_pages_per_s",
+            "clinic_import_rate",
         ]
     )
 
@@ -394,6 +405,10 @@ def main() -> int:
         fresh_database(args)
         bench_seed(args.db, size["asof_city"], emit_rate=False)
         bench_asof(args.db, size["asof_city"], size["asof_queries"])
+    if want("clinic_import_rate") or want("clinic_import_copy_ratio"):
+        # A database of its own: n children, each with one row of the file.
+        fresh_database(args)
+        bench_clinic_import(args.db, size["clinic_import"])
     if want("extraction_100k_seconds") or want("notice_pdf_pages_per_s"):
         # A database of its own: n residents aged 65-90, one 高齢者インフルエンザ notice each.
         fresh_database(args)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("sesshu.immunization.urls_certificates")),  # also /.well-known/jwks.json
     path("notices/", include("sesshu.immunization.urls_notices")),
     path("records/", include("sesshu.immunization.urls_records")),
+    path("imports/", include("sesshu.immunization.urls_imports")),
     path("fhir/", include("sesshu.immunization.urls_fhir")),
     path("register/", include("sesshu.residents.urls")),
     path("mynumber/", include("sesshu.addressee.urls")),

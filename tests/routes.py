@@ -835,3 +835,99 @@ PERSONAL_BY_NAME.update({r.name: r for r in PERSONAL_ROUTES_RECORDS})
 EXEMPT["records:masters"] = (
     "the record masters (clinics, fee tables, doctors, products, lots): no resident data"
 )
+
+
+# The clinics' monthly files (sesshu/immunization/views_imports.py): the child's dose, and two rows in
+# doubt whose only candidate is the child (the file says 女, the register 男).
+_CLINIC_CSV = (
+    "氏名カナ,生年月日,性別,ワクチンコード,接種回,接種日\r\n"
+    "タナカ ショウタ,2020-04-01,,JE,1,R5.6.1\r\n"
+    "タナカ ショウタ,2020-04-01,女,JE,2,R5.7.1\r\n"
+    "タナカ ショウタ,2020-04-01,女,DPT-IPV,1,R2.7.1\r\n"
+).encode("utf-8-sig")
+
+
+def _import_clinic(d):
+    from datetime import date
+
+    from sesshu.immunization.models import Clinic
+
+    if "import_clinic" not in d:
+        d["import_clinic"] = Clinic.objects.get_or_create(
+            code="9900000001", defaults={"name": "桜ヶ丘こどもクリニック", "contract_from": date(2000, 4, 1)}
+        )[0]
+    return d["import_clinic"]
+
+
+def _clinic_file(d):
+    """The file above, uploaded by another clerk once per test."""
+    if "clinic_file" not in d:
+        from sesshu.immunization.clinic_import.services import upload
+
+        from .factories import make_staff
+
+        d["clinic_file"] = upload(
+            _CLINIC_CSV, "routes.csv", clinic=_import_clinic(d), billing_month=None, actor=make_staff("clerk")
+        )
+    return d["clinic_file"]
+
+
+def _doubt_row(d, n):
+    return _clinic_file(d).import_rows.get(row_number=n)
+
+
+def _upload_data(d):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {"file": SimpleUploadedFile("c.csv", _CLINIC_CSV, "text/csv"), "clinic": _import_clinic(d).code}
+
+
+_CLERKS = frozenset(CLERKS)
+PERSONAL_ROUTES_IMPORTS = [
+    PersonalRoute(
+        "imports:upload",
+        lambda d: reverse("imports:upload"),
+        _CLERKS,
+        "create",
+        method="post",
+        data=_upload_data,
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "imports:preview", lambda d: reverse("imports:preview", args=[_clinic_file(d).pk]), _CLERKS, "view"
+    ),
+    PersonalRoute(
+        "imports:commit",
+        lambda d: reverse("imports:commit", args=[_clinic_file(d).pk]),
+        _CLERKS,
+        "create",
+        method="post",
+        data=lambda d: {},
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "imports:fees", lambda d: reverse("imports:fees", args=[_clinic_file(d).pk]), _CLERKS, "export"
+    ),
+    PersonalRoute("imports:review", lambda d: _clinic_file(d) and reverse("imports:review"), _CLERKS, "view"),
+    PersonalRoute(
+        "imports:resolve",
+        lambda d: reverse("imports:resolve", args=[_doubt_row(d, 3).pk]),
+        _CLERKS,
+        "change",
+        method="post",
+        data=lambda d: {"person": d["child"].pk},
+        ok_status=302,
+    ),
+    PersonalRoute(
+        "imports:reject",
+        lambda d: reverse("imports:reject", args=[_doubt_row(d, 4).pk]),
+        _CLERKS,
+        "change",
+        method="post",
+        data=lambda d: {"reason": "他市の記録"},
+        ok_status=302,
+    ),
+]
+PERSONAL_ROUTES += PERSONAL_ROUTES_IMPORTS
+PERSONAL_BY_NAME.update({r.name: r for r in PERSONAL_ROUTES_IMPORTS})
+EXEMPT["imports:index"] = "the upload form and the files received (clinic, month, counts): no resident data"

@@ -48,7 +48,8 @@ def on_register_events(events) -> None:
             "number", "person"
         )
     )
-    persons = {p.pk: p for p in Person.objects.filter(pk__in=list(links.values()))}
+    # Only the ids: every column written back is set from the payload (fewer columns to read).
+    persons = {p.pk: p for p in Person.objects.filter(pk__in=list(links.values())).only("id")}
     new_numbers = [number for number in latest if number not in links]
     integrated = next_numbers_for(
         "integrated_number", Person, "integrated_number", INTEGRATED_NUMBER_BASE, len(new_numbers)

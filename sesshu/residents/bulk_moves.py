@@ -33,7 +33,6 @@ from sesshu.core.text import nfkc
 from . import moves as single
 from .history import fill_keys, state_of
 from .models import (
-    RECORD_FIELDS,
     Household,
     Move,
     MoveKind,
@@ -58,8 +57,9 @@ BULK_KINDS = {
     MoveKind.RESIDENCE_RENEWAL,
     MoveKind.RESIDENCE_EXPIRY,
 }
-# The resident's columns a move can change: the register items, the household and the search keys.
-_COLUMNS = [*RECORD_FIELDS, "household_id", "kana_key", "kanji_key", "address_key"]
+# The search keys a resident's current copy carries (history.fill_keys), and a marker for 'no value'.
+_KEYS = ("kana_key", "kanji_key", "address_key")
+_UNSET = object()
 _MOVE_COLUMNS = ["status", "reviewer", "reviewed_at", "resident_numbers"]
 
 
@@ -249,7 +249,8 @@ class ChunkRegister:
         touched: dict[str, Resident] = {}
         for number, change in plan.changes.items():
             resident = self.by_number[number]
-            state = state_of(resident) | change
+            before = state_of(resident)
+            state = before | change
             seq = self.last_seq.get(resident.pk, 0) + 1
             self.revisions.append(
                 state
@@ -261,11 +262,14 @@ class ChunkRegister:
                     "move_id": move.pk,
                 }
             )
-            before = {name: getattr(resident, name) for name in _COLUMNS}
-            for name, value in state.items():
-                setattr(resident, name, value)
+            # The new current copy: the changed items, then the search keys made from them.
+            changed = {name for name, value in change.items() if before.get(name, _UNSET) != value}
+            for name in changed:
+                setattr(resident, name, state[name])
+            keys = {name: getattr(resident, name) for name in _KEYS}
             fill_keys(resident)
-            self.changed[resident.pk] |= {n for n in _COLUMNS if getattr(resident, n) != before[n]}
+            changed |= {name for name, value in keys.items() if getattr(resident, name) != value}
+            self.changed[resident.pk] |= changed
             if resident.household_id != before["household_id"]:
                 self.members[before["household_id"]].discard(resident.pk)
                 self.members[resident.household_id].add(resident.pk)

@@ -66,10 +66,8 @@ def person_not_found() -> Problem:
 
 
 def records_of(person: Person):
-    """The doses a certificate may show: given and active, where the record model knows the difference."""
-    records = VaccinationRecord.objects.filter(person=person)
-    if hasattr(records, "given"):
-        records = records.given()
+    """The doses a certificate may show: active records of doses actually given."""
+    records = VaccinationRecord.objects.given().filter(person=person)
     return records.select_related("vaccine").order_by("vaccinated_on", "vaccine__sort_order", "dose_number")
 
 

@@ -9,6 +9,7 @@ certificates: 予防接種済証 and 接種証明書 (SMART Health Cards), their
 
 from .base import *  # noqa: F403
 from .certificates import *  # noqa: F403
+from .imports import *  # noqa: F403
 from .notices import *  # noqa: F403
 from .records import *  # noqa: F403
 from .schedule import *  # noqa: F403

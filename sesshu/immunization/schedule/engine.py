@@ -45,39 +45,57 @@ def _periods(
     s: Series, birth: date, sex: str, dose_days: list[date], extensions: list[Extension]
 ) -> tuple[list[Period], bool]:
     """The person's eligible periods over every rule version; and whether only sex kept them out."""
+    extend = _extendable(s)
+    if extend:
+        # Catch-up windows run longer for those with a dose in a given period: one flag a window.
+        flags = tuple(any(a <= d <= b for d in dose_days) for a, b in extend)
+    else:
+        flags = ()
+    base, sex_only = _base_periods(s, birth, sex, flags)
+    if not base or not extensions:
+        return base, sex_only  # shared (cached): callers only read it
+    out = list(base)
+    for ext in extensions:
+        out += _long_term_care(s, birth, ext, out)
+    out.sort(key=lambda p: (p.start, p.end))  # stable: as if sorted with the base periods
+    return out, False
+
+
+@lru_cache(maxsize=None)
+def _extendable(s: Series) -> tuple[tuple[date, date], ...]:
+    """The dose periods of the series' windows that extend (in rule and window order)."""
+    return tuple(
+        w.extend_if_dose_between
+        for rule in s.rules
+        for w in rule.windows
+        if w.extend_until and w.extend_if_dose_between
+    )
+
+
+@lru_cache(maxsize=2_000_000)
+def _base_periods(s: Series, birth: date, sex: str, flags: tuple[bool, ...]) -> tuple[list[Period], bool]:
+    """The periods before 長期療養特例, sorted (cached: they depend on birth date, sex and ``flags``)."""
     out: list[Period] = []
-    raw, sex_only = _raw_periods(s, birth, sex)
-    for start, end, w, rule, rule_start, rule_end in raw:
-        if w.extend_until and w.extend_if_dose_between:
-            a, b = w.extend_if_dose_between
-            if any(a <= d <= b for d in dose_days):
-                end = max(end, w.extend_until)
-        start, end = max(start, rule_start), min(end, rule_end)
-        if start <= end:
-            out.append(Period(start, end, w, rule))
-    if out:
-        for ext in extensions:
-            out += _long_term_care(s, birth, ext, out)
-        sex_only = False
-    out.sort(key=lambda p: (p.start, p.end))
-    return out, sex_only
-
-
-@lru_cache(maxsize=200_000)
-def _raw_periods(s: Series, birth: date, sex: str) -> tuple[tuple, bool]:
-    """The windows' periods before extensions and clipping to each rule's time in force (cached)."""
-    out = []
     sex_only = False
+    flag = iter(flags)
     for rule in s.rules:
         rule_start, rule_end = s.rule_period(rule)
         for w in rule.windows:
+            extended = next(flag) if w.extend_until and w.extend_if_dose_between else False
             if not w.applies(birth, sex):
                 if w.sex and w.applies(birth, w.sex):
                     sex_only = True
                 continue
             for start, end in w.periods(birth):
-                out.append((start, end, w, rule, rule_start, rule_end))
-    return tuple(out), sex_only
+                if extended:
+                    end = max(end, w.extend_until)
+                start, end = max(start, rule_start), min(end, rule_end)
+                if start <= end:
+                    out.append(Period(start, end, w, rule))
+    if out:
+        sex_only = False
+    out.sort(key=lambda p: (p.start, p.end))
+    return out, sex_only
 
 
 def _long_term_care(s: Series, birth: date, ext: Extension, periods: list[Period]) -> list[Period]:
@@ -425,9 +443,14 @@ def _seasonal_series(
 KIND = {"course": _course_series, "cohort": _course_series, "seasonal": _seasonal_series}
 
 
-@lru_cache(maxsize=400_000)
-def _empty_result(s: Series, birth: date, sex: str, as_of: date) -> SeriesResult:
-    return KIND[s.kind](s, birth, sex, [], as_of, [])
+@lru_cache(maxsize=200_000)
+def _empty_recommendations(birth: date, sex: str, as_of: date) -> tuple[Recommendation, ...]:
+    """Every series' recommendation for someone with no doses of it, in schedule order (cached).
+
+    Most series of most persons have no doses: their answer depends on birth date and sex only, so
+    it is shared by everyone born that day (a city has ~30 persons a birth date).
+    """
+    return tuple(KIND[s.kind](s, birth, sex, [], as_of, []).recommendation for s in schedule().series)
 
 
 # The entry points ----------------------------------------------------------------------------------
@@ -474,26 +497,32 @@ def forecast(
     entries = [entries[i] for i in order]
     exts = list(extensions)
     verdicts: list[list[tuple[str, bool, list[Reason]]]] = [[] for _ in entries]
-    recommendations = []
-    counted_by: dict[str, set[int]] = {}
-    for s in sched.series:
-        taken = counted_by.get(s.follows, set()) if s.follows else set()
-        doses = [
-            (i, day, v)
-            for i, (v, day) in enumerate(entries)
-            if v in s.vaccines and day <= as_of and i not in taken
-        ]
-        series_exts = [e for e in exts if e.series == s.code] if exts else []
-        if not doses and not series_exts:
-            # Most series of most persons have no doses: their answer depends on birth date and sex
-            # only, so it is shared by everyone born that day (a city has ~30 persons a birth date).
-            result = _empty_result(s, birth_date, sex, as_of)
-        else:
+    empty = _empty_recommendations(birth_date, sex, as_of)
+    if not entries and not exts:
+        recommendations = list(empty)
+    else:
+        recommendations = []
+        present = {v for v, day in entries if day <= as_of}
+        counted_by: dict[str, set[int]] = {}
+        for index, s in enumerate(sched.series):
+            series_exts = [e for e in exts if e.series == s.code] if exts else []
+            if series_exts or not present.isdisjoint(s.vaccines):
+                taken = counted_by.get(s.follows, set()) if s.follows else set()
+                doses = [
+                    (i, day, v)
+                    for i, (v, day) in enumerate(entries)
+                    if v in s.vaccines and day <= as_of and i not in taken
+                ]
+            else:
+                doses = []
+            if not doses and not series_exts:
+                recommendations.append(empty[index])
+                continue
             result = KIND[s.kind](s, birth_date, sex, doses, as_of, series_exts)
-        counted_by[s.code] = {i for i, (valid, _) in result.verdicts.items() if valid}
-        for i, (valid, reasons) in result.verdicts.items():
-            verdicts[i].append((s.code, valid, reasons))
-        recommendations.append(result.recommendation)
+            counted_by[s.code] = {i for i, (valid, _) in result.verdicts.items() if valid}
+            for i, (valid, reasons) in result.verdicts.items():
+                verdicts[i].append((s.code, valid, reasons))
+            recommendations.append(result.recommendation)
     for c in campaigns():
         rec = c.evaluate(birth_date, sex, entries, as_of, verdicts)
         if rec is not None:

@@ -1,15 +1,22 @@
 """The sentences a clerk reads: every reason names the rule and its legal source."""
 
 from datetime import date
+from functools import lru_cache
 
 from .rules import Series, interval_en, interval_ja
 from .types import Reason
+
+
+# Reasons are immutable and their arguments hashable: the same sentence (a dose day, a birth date's
+# deadline) recurs across a city's persons, so each is built once a process (bulk forecasts).
+_cached = lru_cache(maxsize=100_000)
 
 
 def _d(day: date | None) -> str:
     return day.isoformat() if day else "-"
 
 
+@_cached
 def too_young(s: Series, day: date, earliest: date, what_ja: str, what_en: str, source: str) -> Reason:
     return Reason(
         "too_young",
@@ -20,6 +27,7 @@ def too_young(s: Series, day: date, earliest: date, what_ja: str, what_en: str, 
     )
 
 
+@_cached
 def too_old(s: Series, day: date, deadline: date, what_ja: str, what_en: str, source: str) -> Reason:
     return Reason(
         "too_old",
@@ -30,6 +38,7 @@ def too_old(s: Series, day: date, deadline: date, what_ja: str, what_en: str, so
     )
 
 
+@_cached
 def interval_too_short(
     s: Series, day: date, previous: date, spec: str, earliest: date, source: str
 ) -> Reason:
@@ -43,6 +52,7 @@ def interval_too_short(
     )
 
 
+@_cached
 def not_in_cohort(s: Series, day: date, source: str) -> Reason:
     return Reason(
         "not_in_cohort",
@@ -53,6 +63,7 @@ def not_in_cohort(s: Series, day: date, source: str) -> Reason:
     )
 
 
+@_cached
 def wrong_sex(s: Series, source: str) -> Reason:
     return Reason(
         "wrong_sex",
@@ -62,6 +73,7 @@ def wrong_sex(s: Series, source: str) -> Reason:
     )
 
 
+@_cached
 def not_routine(s: Series, day: date, start: date) -> Reason:
     return Reason(
         "not_routine_then",
@@ -72,6 +84,7 @@ def not_routine(s: Series, day: date, start: date) -> Reason:
     )
 
 
+@_cached
 def extra_dose(s: Series, day: date, source: str) -> Reason:
     return Reason(
         "series_already_complete",
@@ -81,6 +94,7 @@ def extra_dose(s: Series, day: date, source: str) -> Reason:
     )
 
 
+@_cached
 def product_changed(s: Series, day: date, first: str, this: str, source: str) -> Reason:
     return Reason(
         "product_changed",
@@ -91,6 +105,7 @@ def product_changed(s: Series, day: date, first: str, this: str, source: str) ->
     )
 
 
+@_cached
 def already_this_season(s: Series, day: date, source: str) -> Reason:
     return Reason(
         "already_this_season",
@@ -100,6 +115,7 @@ def already_this_season(s: Series, day: date, source: str) -> Reason:
     )
 
 
+@_cached
 def campaign_dose(name_ja: str, name_en: str, day: date, source: str) -> Reason:
     return Reason(
         "campaign",
@@ -112,6 +128,7 @@ def campaign_dose(name_ja: str, name_en: str, day: date, source: str) -> Reason:
 # Recommendations ---------------------------------------------------------------------------------
 
 
+@_cached
 def due(s: Series, n: int, earliest: date, deadline: date, what_ja: str, what_en: str, source: str) -> Reason:
     return Reason(
         "due",
@@ -121,6 +138,7 @@ def due(s: Series, n: int, earliest: date, deadline: date, what_ja: str, what_en
     )
 
 
+@_cached
 def not_yet(s: Series, n: int, earliest: date, why_ja: str, why_en: str, source: str) -> Reason:
     return Reason(
         "not_yet",
@@ -130,6 +148,7 @@ def not_yet(s: Series, n: int, earliest: date, why_ja: str, why_en: str, source:
     )
 
 
+@_cached
 def past_recommended(s: Series, until: date, source: str) -> Reason:
     return Reason(
         "past_recommended_period",
@@ -139,6 +158,7 @@ def past_recommended(s: Series, until: date, source: str) -> Reason:
     )
 
 
+@_cached
 def complete(s: Series, count: int, source: str) -> Reason:
     return Reason(
         "complete",
@@ -148,6 +168,7 @@ def complete(s: Series, count: int, source: str) -> Reason:
     )
 
 
+@_cached
 def season_complete(s: Series, fiscal_year: int, source: str) -> Reason:
     return Reason(
         "complete",
@@ -157,6 +178,7 @@ def season_complete(s: Series, fiscal_year: int, source: str) -> Reason:
     )
 
 
+@_cached
 def vaccinated_before(s: Series, day: date, source: str) -> Reason:
     return Reason(
         "vaccinated_before",
@@ -166,6 +188,7 @@ def vaccinated_before(s: Series, day: date, source: str) -> Reason:
     )
 
 
+@_cached
 def aged_out(s: Series, n: int, deadline: date, source: str) -> Reason:
     return Reason(
         "aged_out",
@@ -176,6 +199,7 @@ def aged_out(s: Series, n: int, deadline: date, source: str) -> Reason:
     )
 
 
+@_cached
 def skipped(s: Series, n: int, until: date, source: str) -> Reason:
     return Reason(
         "dose_skipped",
@@ -185,6 +209,7 @@ def skipped(s: Series, n: int, until: date, source: str) -> Reason:
     )
 
 
+@_cached
 def not_eligible(s: Series, source: str, next_from: date | None = None) -> Reason:
     if next_from:
         return Reason(
@@ -201,6 +226,7 @@ def not_eligible(s: Series, source: str, next_from: date | None = None) -> Reaso
     )
 
 
+@_cached
 def long_term_care(s: Series, until: date, source: str) -> Reason:
     return Reason(
         "long_term_care",

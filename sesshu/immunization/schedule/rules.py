@@ -90,15 +90,14 @@ class Window:
         """The periods (inclusive) this window gives someone born on ``birth``."""
         if self.fy_ages or self.fy_age_or_older is not None:
             assert self.fiscal_years is not None
-            out = []
-            for year in range(self.fiscal_years[0], self.fiscal_years[1] + 1):
-                start, end = fiscal_year_start(year), fiscal_year_end(year)
-                ages = [a for a in self.fy_ages if start <= reached_years(birth, a) <= end]
-                older = (
-                    self.fy_age_or_older is not None and reached_years(birth, self.fy_age_or_older) < start
-                )
-                if ages or older:
-                    out.append(self._clip(start, end))
+            first, last = self.fiscal_years
+            # The fiscal years in which an age is reached (each age once), not every year against every age.
+            reached = (fiscal_year_of(reached_years(birth, a)) for a in self.fy_ages)
+            years = {y for y in reached if first <= y <= last}
+            if self.fy_age_or_older is not None:
+                older_from = fiscal_year_of(reached_years(birth, self.fy_age_or_older)) + 1
+                years.update(range(max(first, older_from), last + 1))
+            out = [self._clip(fiscal_year_start(y), fiscal_year_end(y)) for y in sorted(years)]
             return [p for p in out if p[0] <= p[1]]
         start, end = birth, date.max
         if self.from_age:
@@ -228,6 +227,7 @@ class Series:
             nxt = self.rules[i + 1].valid_from if i + 1 < len(self.rules) else None
             spans.append((rule.valid_from, rule.in_force_until(nxt), rule))
         object.__setattr__(self, "_spans", tuple(spans))
+        object.__setattr__(self, "_rule_periods", {id(rule): (start, end) for start, end, rule in reversed(spans)})
 
     def rule_at(self, day: date) -> Rule | None:
         for start, end, rule in self._spans:
@@ -244,10 +244,10 @@ class Series:
         return earlier[-1] if earlier else self.rules[0]
 
     def rule_period(self, rule: Rule) -> tuple[date, date]:
-        for start, end, r in self._spans:
-            if r is rule:
-                return start, end
-        raise ValueError(rule)
+        try:
+            return self._rule_periods[id(rule)]
+        except KeyError:
+            raise ValueError(rule) from None
 
 
 # Loading and validating -----------------------------------------------------------------------------

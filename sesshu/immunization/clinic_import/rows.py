@@ -1,0 +1,205 @@
+"""Each row's values, checked against the masters held in memory (no query per row).
+
+The parsing reuses the entry form's helpers (dates in ISO, 8 digits or 和暦; whole numbers; the same
+problem codes and messages), and the checks are those of ``records.check_dose`` that need no person:
+unknown vaccine, clinic or lot, a lot of another vaccine, an expired lot, a volume that is not > 0,
+a date in the future. The checks against the person (before birth, after death, the same dose
+twice) follow the matching (``services``).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sesshu.core.problems import Problem
+from sesshu.core.text import address_key, kana_key, kanji_key, nfkc
+
+from .. import entry
+from ..models import Clinic, ClinicFee, Lot, Vaccine
+from ..records import _volume_problem
+from .layout import LEGAL, PAYMENT, SEX, YES
+
+
+@dataclass
+class Masters:
+    """The masters the rows refer to, read once per file."""
+
+    vaccines: dict[str, Vaccine]
+    clinics: dict[str, Clinic]
+    lots: dict[str, list[Lot]]  # by lot number
+    fees: dict[tuple[int, str], list[ClinicFee]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> "Masters":
+        lots = defaultdict(list)
+        for lot in Lot.objects.select_related("product__maker"):
+            lots[lot.lot_number].append(lot)
+        fees = defaultdict(list)
+        for line in ClinicFee.objects.order_by("-dose_number", "-valid_from"):
+            fees[(line.clinic_id, line.vaccine_id)].append(line)
+        return cls(
+            vaccines={v.pk: v for v in Vaccine.objects.all()},
+            clinics={c.code: c for c in Clinic.objects.all()},
+            lots=dict(lots),
+            fees=dict(fees),
+        )
+
+    def fee(self, clinic_id: int, vaccine: str, dose_number: int, day: date) -> int | None:
+        """As ``records.fee_for``: a line for the dose wins over the all-doses line, latest start first."""
+        for line in self.fees.get((clinic_id, vaccine), ()):
+            if line.dose_number in (0, dose_number) and line.valid_from <= day:
+                return line.fee_yen
+        return None
+
+
+def parse_row(cells: dict[str, str], masters: Masters, *, default_clinic: Clinic | None, today: date):
+    """(values as JSON-able dict, [problem dicts]) for one row."""
+    problems: list[Problem] = []
+    values: dict = {}
+
+    def text(name: str) -> str:
+        return entry._text(cells, name)
+
+    # Who: the 5情報 as written, and the keys the matching compares.
+    values["ticket_number"] = "".join(ch for ch in text("ticket_number") if ch.isdigit())
+    values["name_kana"] = text("name_kana")[:100]
+    values["name"] = text("name")[:100]
+    values["address"] = text("address")[:200]
+    values["kana_key"] = kana_key(values["name_kana"])
+    values["kanji_key"] = kanji_key(values["name"])
+    values["address_key"] = address_key(values["address"])
+    raw_sex = text("sex")
+    values["sex"] = SEX.get(raw_sex, "")
+    if raw_sex and not values["sex"]:
+        problems.append(
+            Problem(
+                "invalid_sex",
+                f"性別「{raw_sex[:10]}」を読めません（男・女）。",
+                f"Unknown sex “{raw_sex[:10]}” (男 or 女).",
+                "sex",
+            )
+        )
+    if not values["kana_key"] and not values["ticket_number"]:
+        problems.append(entry._required("name_kana", "氏名カナ", "name in kana"))
+    birth = entry._date(cells, "birth_date", problems, required=True, ja="生年月日", en="birth date")
+    values["birth_date"] = birth.isoformat() if birth else None
+
+    # What: the dose.
+    code = nfkc(text("vaccine")).upper()
+    vaccine = masters.vaccines.get(code)
+    if not code:
+        problems.append(entry._required("vaccine", "ワクチン", "vaccine"))
+    elif vaccine is None:
+        problems.append(
+            Problem(
+                "unknown_vaccine",
+                f"ワクチンコード「{code[:20]}」は登録されていません。",
+                f"Unknown vaccine code “{code[:20]}”.",
+                "vaccine",
+            )
+        )
+    values["vaccine"] = vaccine.pk if vaccine else code[:20]
+    day = entry._date(cells, "vaccinated_on", problems, required=True, ja="接種日", en="date")
+    values["vaccinated_on"] = day.isoformat() if day else None
+    if day and day > today:
+        problems.append(
+            Problem(
+                "future_date",
+                f"接種日 {day.isoformat()} は未来の日付です。",
+                f"The date {day.isoformat()} is in the future.",
+                "vaccinated_on",
+            )
+        )
+    values["dose_number"] = entry._int(
+        cells, "dose_number", problems, "接種回", "dose number", required=True, low=1, high=20
+    )
+    values["fee_yen"] = entry._int(cells, "fee_yen", problems, "委託料", "fee", low=0, high=1_000_000)
+    values["screening_only"] = text("screening_only").lower() in YES
+    values["not_vaccinated_reason"] = text("not_vaccinated_reason")[:200]
+    if values["screening_only"] and not values["not_vaccinated_reason"]:
+        problems.append(
+            Problem(
+                "reason_required",
+                "予診のみの場合は未接種理由を入力してください。",
+                "For a screening without vaccination, give the reason it was not given.",
+                "not_vaccinated_reason",
+            )
+        )
+
+    volume_text = text("volume_ml")
+    values["volume_ml"] = None
+    if volume_text:
+        try:
+            volume = Decimal(volume_text)
+        except InvalidOperation:
+            volume = None
+        if volume is None or not volume.is_finite() or volume <= 0 or volume >= 1000:
+            problems.append(_volume_problem())
+        else:
+            values["volume_ml"] = str(volume.quantize(Decimal("0.01")))
+
+    clinic_code = text("clinic")
+    clinic = masters.clinics.get(clinic_code) if clinic_code else default_clinic
+    if clinic is None:
+        if clinic_code:
+            problems.append(
+                Problem(
+                    "unknown_master",
+                    f"実施医療機関「{clinic_code[:20]}」は登録されていません。",
+                    f"Unknown clinic “{clinic_code[:20]}”.",
+                    "clinic",
+                )
+            )
+        else:
+            problems.append(entry._required("clinic", "医療機関コード", "clinic code"))
+    values["clinic_id"] = clinic.pk if clinic else None
+
+    lot_number = text("lot_number").upper()[:30]
+    values["lot_number"] = lot_number
+    values["lot_id"] = values["product_id"] = None
+    if lot_number and vaccine and not values["screening_only"]:
+        lot = next((x for x in masters.lots.get(lot_number, ()) if x.product.vaccine_id == vaccine.pk), None)
+        if lot is None:
+            problems.append(
+                Problem(
+                    "unknown_lot",
+                    f"Lot「{lot_number}」は{vaccine.name_ja}のロットとして登録されていません。",
+                    f"Lot “{lot_number}” is not registered for {vaccine.name_en}.",
+                    "lot_number",
+                )
+            )
+        else:
+            if day and lot.expires_on < day:
+                problems.append(
+                    Problem(
+                        "expired_lot",
+                        f"Lot「{lot_number}」の有効期限（{lot.expires_on.isoformat()}）が接種日より前です。",
+                        f"Lot “{lot_number}” expired on {lot.expires_on.isoformat()}, before the dose.",
+                        "lot_number",
+                    )
+                )
+            values["lot_id"], values["product_id"] = lot.pk, lot.product_id
+            values["product_name"], values["maker_name"] = lot.product.name, lot.product.maker.name
+            if values["volume_ml"] is None and lot.product.standard_volume_ml is not None:
+                values["volume_ml"] = str(lot.product.standard_volume_ml)
+
+    for name, words in (("legal_category", LEGAL), ("payment", PAYMENT)):
+        raw = text(name)
+        values[name] = words.get(raw, raw if raw in words.values() else "")
+        if raw and not values[name]:
+            problems.append(
+                Problem(
+                    "invalid_choice",
+                    f"「{raw[:20]}」は選べる値ではありません。",
+                    f"“{raw[:20]}” is not one of the choices.",
+                    name,
+                )
+            )
+    for name in ("vaccinating_doctor_name", "screening_doctor_name"):
+        values[name] = text(name)[:50]
+    values["remarks"] = text("remarks")[:1000]
+    if clinic and vaccine and day and values["dose_number"]:
+        values["fee_table_yen"] = masters.fee(clinic.pk, vaccine.pk, values["dose_number"], day)
+        values["under_contract"] = clinic.under_contract_on(day)
+    return values, [p.as_dict() for p in problems]

@@ -1,0 +1,551 @@
+"""Upload → preview → commit of a clinic file, the review queue of rows in doubt, the fee report.
+
+Every step is an audit event whose subjects are the persons concerned. A file is imported whole or
+not at all: a file with error rows cannot be committed (the clinic corrects and sends it again),
+and the commit is one transaction. The same bytes twice are one ``SourceFile`` (sha256), so a file
+sent again adds nothing; a dose already in the register (the dose identity: person, vaccine, 接種日,
+``records.active_doses``) is recognised — same lot: a duplicate, not imported; another lot: in doubt.
+"""
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from sesshu.addressee.models import Person, PersonStatus
+from sesshu.audit.models import Action, Outcome
+from sesshu.audit.services import record as audit
+from sesshu.core.problems import Problem, ProblemList
+
+from .. import records
+from ..models import (
+    Clinic,
+    ImportRow,
+    ImportRowStatus,
+    RecordSource,
+    SourceFile,
+    SourceFileKind,
+    SourceFileStatus,
+    VaccinationRecord,
+    Vaccine,
+)
+from . import bulk
+from .matching import CHUNK, Candidate, match_rows
+from .reading import read_rows
+from .rows import Masters, parse_row
+
+PURPOSE = "予防接種台帳 医療機関ファイルの取込 (immunization register: clinic file import)"
+PURPOSE_REVIEW = "予防接種台帳 取込の照合確認 (immunization register: import review)"
+PURPOSE_FEES = "予防接種台帳 委託料の照合 (immunization register: fee reconciliation)"
+BATCH = 2000
+
+
+class AlreadyUploaded(Problem):
+    """The same bytes were uploaded before: nothing is added; ``source_file`` is the earlier one."""
+
+    source_file: SourceFile | None = None
+
+
+def _problem_dict(code: str, ja: str, en: str, name: str = "person") -> dict:
+    return Problem(code, ja, en, name).as_dict()
+
+
+# Upload and preview ---------------------------------------------------------------------------------
+
+
+def upload(
+    data: bytes, file_name: str, *, clinic: Clinic | None, billing_month: date | None, actor
+) -> SourceFile:
+    """Read, check and match the file and keep its rows for the preview. Raises ProblemList (file)."""
+    digest = hashlib.sha256(data).hexdigest()
+    earlier = SourceFile.objects.filter(sha256=digest).first()
+    if earlier is not None:
+        when = f"{timezone.localtime(earlier.uploaded_at):%Y-%m-%d %H:%M}"
+        problem = AlreadyUploaded(
+            "already_uploaded",
+            f"同じファイルは{when}に受け付け済みです。何も追加していません。",
+            f"The same file was received on {when}; nothing was added.",
+            "file",
+        )
+        problem.source_file = earlier
+        audit(
+            Action.VIEW,
+            purpose=PURPOSE,
+            object_type="clinic_file",
+            detail={"file": earlier.pk, "step": "same_file"},
+            actor=actor,
+        )
+        raise ProblemList([problem])
+    try:
+        encoding, raw_rows = read_rows(data)
+    except ProblemList as exc:
+        audit(
+            Action.CREATE,
+            purpose=PURPOSE,
+            object_type="clinic_file",
+            outcome=Outcome.FAILED,
+            detail={"step": "upload", "problems": [p.code for p in exc.problems], "bytes": len(data)},
+            actor=actor,
+        )
+        raise
+    today = timezone.localdate()
+    masters = Masters.load()
+    parsed = [
+        (line, *parse_row(cells, masters, default_clinic=clinic, today=today)) for line, cells in raw_rows
+    ]
+    statuses = _match_and_check(parsed)
+    with transaction.atomic():
+        source = SourceFile.objects.create(
+            kind=SourceFileKind.CLINIC_CSV,
+            file_name=(file_name or "upload.csv")[:255],
+            sha256=digest,
+            size_bytes=len(data),
+            encoding=encoding,
+            clinic=clinic,
+            billing_month=billing_month,
+            row_count=len(parsed),
+            uploaded_by=actor,
+        )
+        bulk.insert(
+            ImportRow,
+            [
+                {
+                    "source_file_id": source.pk,
+                    "row_number": line,
+                    "values": values,
+                    "status": status,
+                    "problems": problems,
+                    "person_id": person_id,
+                    "candidates": candidates,
+                }
+                for (line, values, _), (status, problems, person_id, candidates) in zip(
+                    parsed, statuses, strict=True
+                )
+            ],
+        )
+        counts = Counter(s[0] for s in statuses)
+        audit(
+            Action.CREATE,
+            purpose=PURPOSE,
+            object_type="clinic_file",
+            subjects=sorted({p for s in statuses for p in ([s[2]] if s[2] else s[3])}),
+            detail={"step": "upload", "file": source.pk, "rows": len(parsed), **counts},
+            actor=actor,
+        )
+    return source
+
+
+def _match_and_check(parsed: list) -> list[tuple[str, list, int | None, list]]:
+    """(status, problems, person id, candidates) per row: matching, then the checks against the person."""
+    keys = []
+    for _, values, _problems in parsed:
+        birth = values.get("birth_date")
+        keys.append({**values, "birth_date": date.fromisoformat(birth) if birth else None})
+    matchable = [i for i, (_, _, problems) in enumerate(parsed) if not problems]
+    matches, persons = match_rows([keys[i] for i in matchable])
+    match_of = dict(zip(matchable, matches, strict=True))
+    matched_ids = {m.person_id for m in matches if m.person_id}
+    existing = {}
+    ids = sorted(matched_ids)
+    for i in range(0, len(ids), CHUNK):
+        existing.update(records.active_doses(ids[i : i + CHUNK]))
+    seen: set = set()
+    out = []
+    for i, (_, values, problems) in enumerate(parsed):
+        if problems:
+            out.append((ImportRowStatus.ERROR, problems, None, []))
+            continue
+        match = match_of[i]
+        if match.person_id is None:
+            out.append((ImportRowStatus.DOUBT, [match.reason], None, match.candidates))
+            continue
+        person = persons[match.person_id]
+        day = date.fromisoformat(values["vaccinated_on"])
+        person_problems = _person_problems(person, day)
+        if person_problems:
+            out.append((ImportRowStatus.ERROR, person_problems, match.person_id, []))
+            continue
+        if values["screening_only"]:
+            out.append((ImportRowStatus.MATCHED, [], match.person_id, []))
+            continue
+        identity = (match.person_id, values["vaccine"], day)
+        known = existing.get(identity)
+        if identity in seen:
+            out.append((ImportRowStatus.DUPLICATE, [_duplicate_in_file()], match.person_id, []))
+        elif known is not None and _same_lot(known.lot_number, values["lot_number"]):
+            out.append((ImportRowStatus.DUPLICATE, [_already_recorded(known)], match.person_id, []))
+        elif known is not None:
+            out.append((ImportRowStatus.DOUBT, [_lot_conflict(known)], None, [match.person_id]))
+        else:
+            out.append((ImportRowStatus.MATCHED, [], match.person_id, []))
+        seen.add(identity)
+    return out
+
+
+def _same_lot(recorded: str, incoming: str) -> bool:
+    # A record without a lot (a paper entry) and the clinic's row with one are the same dose.
+    return not recorded or not incoming or recorded.upper() == incoming.upper()
+
+
+def _person_problems(person: Candidate, day: date) -> list[dict]:
+    problems = []
+    if day < person.birth_date:
+        problems.append(
+            _problem_dict(
+                "before_birth",
+                f"接種日 {day.isoformat()} が生年月日 {person.birth_date.isoformat()} より前です。",
+                f"The date {day.isoformat()} is before the birth date {person.birth_date.isoformat()}.",
+                "vaccinated_on",
+            )
+        )
+    if person.status == PersonStatus.DECEASED and person.status_date and day > person.status_date:
+        problems.append(
+            _problem_dict(
+                "after_death",
+                f"接種日 {day.isoformat()} が死亡日 {person.status_date.isoformat()} より後です。",
+                f"The date {day.isoformat()} is after the death on {person.status_date.isoformat()}.",
+                "vaccinated_on",
+            )
+        )
+    return problems
+
+
+def _already_recorded(known: VaccinationRecord) -> dict:
+    # Kept with the row for the fee report: a dose first entered by hand is still this clinic's claim,
+    # one already imported from a clinic file was claimed before.
+    return {"record": known.pk, "record_source": known.source} | _problem_dict(
+        "already_recorded",
+        f"同じ接種がすでに登録されています（記録番号 {known.pk}、{known.get_source_display()}）。",
+        f"The same dose is already recorded (record {known.pk}, {known.source}).",
+        "vaccinated_on",
+    )
+
+
+def _duplicate_in_file() -> dict:
+    return _problem_dict(
+        "duplicate_in_file",
+        "同じ人・ワクチン・接種日の行がこのファイルの前の行にあります。",
+        "An earlier row of this file has the same person, vaccine and date.",
+        "vaccinated_on",
+    )
+
+
+def _lot_conflict(known: VaccinationRecord) -> dict:
+    return _problem_dict(
+        "lot_conflict",
+        f"同じ日の同じワクチンの記録（{known.pk}）のLotが異なります（{known.lot_number}）。",
+        f"A record of the same vaccine on the same day ({known.pk}) has lot {known.lot_number}.",
+        "lot_number",
+    )
+
+
+@dataclass
+class Preview:
+    source: SourceFile
+    counts: dict[str, int]
+    errors: list[ImportRow]
+    doubts: list[ImportRow]
+    matched: list[ImportRow]
+    persons: dict[int, Person]
+
+
+def preview(file_id: int, *, actor, limit: int = 500) -> Preview:
+    source = SourceFile.objects.select_related("clinic").get(pk=file_id, kind=SourceFileKind.CLINIC_CSV)
+    rows = ImportRow.objects.filter(source_file=source)
+    counts = dict(Counter(rows.values_list("status", flat=True)))
+    errors = list(rows.filter(status=ImportRowStatus.ERROR)[:limit])
+    doubts = list(rows.filter(status=ImportRowStatus.DOUBT)[:limit])
+    matched = list(
+        rows.select_related("person").filter(
+            status__in=[ImportRowStatus.MATCHED, ImportRowStatus.IMPORTED, ImportRowStatus.DUPLICATE]
+        )[:limit]
+    )
+    ids = {r.person_id for r in [*errors, *matched] if r.person_id} | {
+        c for r in doubts for c in r.candidates
+    }
+    persons = Person.objects.in_bulk(sorted(ids))
+    audit(
+        Action.VIEW,
+        purpose=PURPOSE,
+        object_type="clinic_file",
+        subjects=sorted(ids),
+        detail={"step": "preview", "file": source.pk},
+        actor=actor,
+    )
+    return Preview(source, counts, errors, doubts, matched, persons)
+
+
+# Commit ---------------------------------------------------------------------------------------------
+
+
+def _record(source: SourceFile, row_number: int, person_id: int, v: dict, clinics: dict, actor) -> dict:
+    """The record a row becomes, as field attnames (for ``bulk.insert`` or ``VaccinationRecord(**)``)."""
+    fee = v.get("fee_yen")
+    if fee is None and not v["screening_only"]:
+        fee = v.get("fee_table_yen")
+    clinic = clinics.get(v["clinic_id"])
+    return dict(
+        person_id=person_id,
+        vaccine_id=v["vaccine"],
+        dose_number=v["dose_number"],
+        vaccinated_on=date.fromisoformat(v["vaccinated_on"]),
+        product_id=v.get("product_id"),
+        lot_id=v.get("lot_id"),
+        lot_number=v["lot_number"],
+        product_name=v.get("product_name", ""),
+        maker_name=v.get("maker_name", ""),
+        volume_ml=Decimal(v["volume_ml"]) if v.get("volume_ml") and not v["screening_only"] else None,
+        clinic_id=v["clinic_id"],
+        clinic_name=clinic.name if clinic else "",
+        vaccinating_doctor_name=v["vaccinating_doctor_name"],
+        screening_doctor_name=v["screening_doctor_name"],
+        legal_category=v["legal_category"] or "routine",
+        payment=v["payment"] or "public",
+        billing_month=source.billing_month,
+        fee_yen=fee,
+        screening_only=v["screening_only"],
+        not_vaccinated_reason=v["not_vaccinated_reason"],
+        remarks=v["remarks"],
+        ticket_number=v["ticket_number"],
+        source=RecordSource.CLINIC_FILE,
+        source_file_id=source.pk,
+        source_row=row_number,
+        registered_by_id=actor.pk,
+    )
+
+
+@dataclass
+class CommitResult:
+    imported: int
+    duplicates: int
+    in_doubt: int
+
+
+def commit(file_id: int, *, actor) -> CommitResult:
+    """Import the matched rows of a previewed file, all or nothing. Raises ProblemList."""
+    with transaction.atomic():
+        source = (
+            SourceFile.objects.select_for_update().filter(pk=file_id, kind=SourceFileKind.CLINIC_CSV).first()
+        )
+        if source is None:
+            raise ProblemList(
+                [Problem("unknown_file", "ファイルが見つかりません。", "No such file.", "file")]
+            )
+        if source.status != SourceFileStatus.PREVIEW:
+            raise ProblemList(
+                [
+                    Problem(
+                        "already_committed",
+                        "このファイルは取込済みです。何も追加していません。",
+                        "This file was already imported; nothing was added.",
+                        "file",
+                    )
+                ]
+            )
+        rows = ImportRow.objects.filter(source_file=source)
+        errors = rows.filter(status=ImportRowStatus.ERROR).count()
+        if errors:
+            audit(
+                Action.CREATE,
+                purpose=PURPOSE,
+                object_type="clinic_file",
+                outcome=Outcome.FAILED,
+                detail={"step": "commit", "file": source.pk, "error_rows": errors},
+                actor=actor,
+            )
+            raise ProblemList(
+                [
+                    Problem(
+                        "file_has_errors",
+                        f"エラーの行が{errors}行あるため取り込めません。訂正したファイルの再送を依頼してください。",
+                        f"{errors} rows have errors: ask the clinic for a corrected file.",
+                        "file",
+                    )
+                ]
+            )
+        matched = list(
+            rows.filter(status=ImportRowStatus.MATCHED).values_list("row_number", "person_id", "values")
+        )
+        # Doses entered since the preview are recognised again, not duplicated.
+        existing = {}
+        ids = sorted({p for _, p, _ in matched})
+        for i in range(0, len(ids), CHUNK):
+            existing.update(records.active_doses(ids[i : i + CHUNK]))
+        now_duplicate = [
+            n
+            for n, p, v in matched
+            if not v["screening_only"]
+            and (p, v["vaccine"], date.fromisoformat(v["vaccinated_on"])) in existing
+        ]
+        clinics = Clinic.objects.in_bulk({v["clinic_id"] for _, _, v in matched if v["clinic_id"]})
+        skip = set(now_duplicate)
+        new = [_record(source, n, p, v, clinics, actor) for n, p, v in matched if n not in skip]
+        try:
+            with transaction.atomic():
+                bulk.insert(VaccinationRecord, new)
+        except IntegrityError:
+            raise ProblemList(
+                [
+                    Problem(
+                        "concurrent_entry",
+                        "取込中に同じ接種が登録されました。もう一度取り込んでください。",
+                        "The same doses were entered meanwhile: import again.",
+                        "file",
+                    )
+                ]
+            ) from None
+        for i in range(0, len(now_duplicate), CHUNK):
+            rows.filter(row_number__in=now_duplicate[i : i + CHUNK]).update(status=ImportRowStatus.DUPLICATE)
+        rows.filter(status=ImportRowStatus.MATCHED).update(status=ImportRowStatus.IMPORTED)
+        source.status = SourceFileStatus.COMMITTED
+        source.committed_at = timezone.now()
+        source.save(update_fields=["status", "committed_at"])
+        result = CommitResult(
+            len(new),
+            rows.filter(status=ImportRowStatus.DUPLICATE).count(),
+            rows.filter(status=ImportRowStatus.DOUBT).count(),
+        )
+        audit(
+            Action.CREATE,
+            purpose=PURPOSE,
+            object_type="vaccination_record",
+            subjects=sorted({r["person_id"] for r in new}),
+            detail={
+                "step": "commit",
+                "file": source.pk,
+                "imported": result.imported,
+                "duplicates": result.duplicates,
+            },
+            actor=actor,
+        )
+    return result
+
+
+# Review queue ---------------------------------------------------------------------------------------
+
+
+def review_queue(*, actor, limit: int = 200) -> tuple[list[ImportRow], dict[int, Person]]:
+    rows = list(
+        ImportRow.objects.filter(status=ImportRowStatus.DOUBT)
+        .exclude(source_file__status=SourceFileStatus.REJECTED)
+        .select_related("source_file")[:limit]
+    )
+    ids = sorted({c for r in rows for c in r.candidates})
+    persons = Person.objects.in_bulk(ids)
+    audit(
+        Action.VIEW,
+        purpose=PURPOSE_REVIEW,
+        object_type="import_row",
+        subjects=ids,
+        result_count=len(rows),
+        actor=actor,
+    )
+    return rows, persons
+
+
+def _doubt_row(row_id: int) -> ImportRow:
+    row = ImportRow.objects.select_for_update().filter(pk=row_id).first()
+    if row is None or row.status != ImportRowStatus.DOUBT:
+        raise ProblemList(
+            [
+                Problem(
+                    "not_in_doubt",
+                    "この行は確認待ちではありません。",
+                    "This row is not waiting for review.",
+                    "row",
+                )
+            ]
+        )
+    return row
+
+
+def _entry_values(v: dict) -> dict:
+    """The row as ``records.check_dose`` takes it (masters as objects)."""
+    return {
+        "vaccine": Vaccine.objects.get(pk=v["vaccine"]),
+        "vaccinated_on": date.fromisoformat(v["vaccinated_on"]),
+        "dose_number": v["dose_number"],
+        "lot_number": v["lot_number"],
+        "volume_ml": Decimal(v["volume_ml"]) if v.get("volume_ml") else None,
+        "screening_only": v["screening_only"],
+        "fee_yen": v.get("fee_yen"),
+        "clinic": Clinic.objects.filter(pk=v["clinic_id"]).first(),
+    }
+
+
+def resolve(row_id: int, person_id: int, *, actor) -> ImportRow:
+    """A clerk says which person the row is. The dose passes ``records.check_dose`` with that person;
+    in a committed file it is imported at once, otherwise at the commit."""
+    with transaction.atomic():
+        row = _doubt_row(row_id)
+        person = Person.objects.filter(pk=person_id).first()
+        if person is None:
+            raise ProblemList(
+                [Problem("unknown_person", "該当する人が見つかりません。", "No such person.", "person")]
+            )
+        checked = records.check_dose(person, _entry_values(row.values), today=timezone.localdate())
+        row.person = person
+        row.decided_by, row.decided_at = actor, timezone.now()
+        if row.source_file.status == SourceFileStatus.COMMITTED:
+            values = {
+                **row.values,
+                "fee_yen": checked.get("fee_yen"),
+                "volume_ml": str(checked["volume_ml"]) if checked.get("volume_ml") else None,
+            }
+            record = VaccinationRecord(
+                **_record(
+                    row.source_file,
+                    row.row_number,
+                    person.pk,
+                    values,
+                    Clinic.objects.in_bulk([row.values["clinic_id"]]),
+                    actor,
+                )
+            )
+            record.save()
+            row.record, row.status = record, ImportRowStatus.IMPORTED
+        else:
+            row.status = ImportRowStatus.MATCHED
+        row.save()
+        audit(
+            Action.CHANGE,
+            purpose=PURPOSE_REVIEW,
+            object_type="import_row",
+            subjects=[person.pk],
+            detail={
+                "step": "match",
+                "file": row.source_file_id,
+                "row": row.row_number,
+                "record": row.record_id,
+            },
+            actor=actor,
+        )
+    return row
+
+
+def reject(row_id: int, *, reason: str, actor) -> ImportRow:
+    reason = (reason or "").strip()[:500]
+    if not reason:
+        raise ProblemList([Problem("required", "理由を入力してください。", "Enter the reason.", "reason")])
+    with transaction.atomic():
+        row = _doubt_row(row_id)
+        row.status = ImportRowStatus.REJECTED
+        row.decided_by, row.decided_at = actor, timezone.now()
+        row.problems = [
+            *row.problems,
+            _problem_dict("rejected", f"取り込まない: {reason}", f"Not imported: {reason}", "row"),
+        ]
+        row.save()
+        audit(
+            Action.CHANGE,
+            purpose=PURPOSE_REVIEW,
+            object_type="import_row",
+            subjects=row.candidates,
+            detail={"step": "reject", "file": row.source_file_id, "row": row.row_number},
+            actor=actor,
+        )
+    return row
