@@ -29,7 +29,9 @@ demo: setup pdf-deps
 	@echo
 	@echo "sesshu is running on http://127.0.0.1:$(PORT)/  (stop with Ctrl-C)"
 	@echo "Log in with an account from var/demo-credentials.txt (readable only by you)."
-	$(SESSHU) runserver 127.0.0.1:$(PORT) --noreload
+	@# The batch worker (extractions, notices) runs beside the web server and stops with it.
+	@$(SESSHU) db_worker & WORKER=$$!; trap "kill $$WORKER" EXIT INT TERM; \
+	  $(SESSHU) runserver 127.0.0.1:$(PORT) --noreload
 
 lint: .venv/.installed
 	.venv/bin/ruff check sesshu tests bench

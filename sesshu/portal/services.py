@@ -15,7 +15,9 @@ def register_figures(today: date) -> dict:
         "residents": by_status.get("resident", 0),
         "moved_out": by_status.get("moved_out", 0),
         "deceased": by_status.get("deceased", 0),
-        "vaccinations_this_month": VaccinationRecord.objects.given().filter(vaccinated_on__gte=month_start).count(),
+        "vaccinations_this_month": VaccinationRecord.objects.given()
+        .filter(vaccinated_on__gte=month_start)
+        .count(),
         "history_checks_open": MoveInHistoryCheck.objects.filter(status=HistoryCheckStatus.OPEN).count(),
     }
 
