@@ -7,6 +7,7 @@ the benchmark). The engine itself is pure: ``sesshu.immunization.schedule``.
 
 from collections.abc import Iterator
 from datetime import date
+from itertools import pairwise
 
 from django.db import connection, transaction
 
@@ -129,9 +130,12 @@ def record_long_term_care(person: Person, data: dict, by) -> LongTermCareExcepti
 # Many persons ----------------------------------------------------------------------------------------
 
 
-def city_rows(person_ids: tuple[int, int] | None = None, chunk: int = 20_000) -> Iterator[tuple]:
-    """(person_id, birth_date, sex, history, extensions) for every person (or an id range), read with
-    two queries ordered by person and merged here: no query per person."""
+def city_rows(
+    person_ids: tuple[int, int] | None = None, chunk: int = 20_000, born: tuple[date, date] | None = None
+) -> Iterator[tuple]:
+    """(person_id, birth_date, sex, history, extensions) for every person (or an id range, or those born
+    from ``born[0]`` to before ``born[1]``), read with two queries ordered by person and merged here: no
+    query per person."""
     extensions: dict[int, list[Extension]] = {}
     for e in LongTermCareException.objects.all():
         extensions.setdefault(e.person_id, []).append(Extension(e.series, e.illness_from, e.illness_until))
@@ -140,6 +144,9 @@ def city_rows(person_ids: tuple[int, int] | None = None, chunk: int = 20_000) ->
     if person_ids:
         persons = persons.filter(id__gte=person_ids[0], id__lt=person_ids[1])
         records = records.filter(person_id__gte=person_ids[0], person_id__lt=person_ids[1])
+    if born:
+        persons = persons.filter(birth_date__gte=born[0], birth_date__lt=born[1])
+        records = records.filter(person__birth_date__gte=born[0], person__birth_date__lt=born[1])
     people = persons.values_list("id", "birth_date", "sex").iterator(chunk_size=chunk)
     doses = records.values_list("person_id", "vaccine_id", "vaccinated_on").iterator(chunk_size=chunk)
     pending = next(doses, None)
@@ -170,22 +177,34 @@ def forecast_persons(
 
 
 def forecast_city_summary(as_of: date, workers: int = 1) -> dict[str, int]:
-    """Counts of (series, status) over every person: the benchmark's work, split over processes by id range."""  # noqa: E501
+    """Counts of (series, status) over every person: the benchmark's work, split over processes.
+
+    Split by birth date (equal halves), not by id: the engine's answers for a birth date are worked out
+    once a process and shared by everyone born that day, so each process meets only its own dates.
+    """
     low, high = _id_range()
     if workers <= 1 or high - low < 10_000:
         return _summarize(as_of, (low, high + 1))
     import multiprocessing
 
-    step = (high - low) // workers + 1
-    ranges = [(low + i * step, min(high + 1, low + (i + 1) * step)) for i in range(workers)]
+    ranges = _birth_ranges(workers)
     connection.close()  # each process opens its own
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        parts = pool.starmap(_summarize_in_child, [(as_of, r) for r in ranges])
+        parts = pool.starmap(_summarize_in_child, [(as_of, None, r) for r in ranges])
     total: dict[str, int] = {}
     for part in parts:
         for key, count in part.items():
             total[key] = total.get(key, 0) + count
     return total
+
+
+def _birth_ranges(workers: int) -> list[tuple[date, date]]:
+    """``workers`` birth-date ranges [from, before) holding about as many persons each."""
+    dates = Person.objects.order_by("birth_date").values_list("birth_date", flat=True)
+    total = Person.objects.count()
+    cuts = [_as_date(dates[total * i // workers]) for i in range(1, workers)]
+    bounds = [date.min, *cuts, date.max]
+    return list(pairwise(bounds))
 
 
 def _id_range() -> tuple[int, int]:
@@ -195,19 +214,23 @@ def _id_range() -> tuple[int, int]:
     return bounds["low"] or 0, bounds["high"] or 0
 
 
-def _summarize_in_child(as_of: date, ids: tuple[int, int]) -> dict[str, int]:
+def _summarize_in_child(
+    as_of: date, ids: tuple[int, int] | None, born: tuple[date, date] | None = None
+) -> dict[str, int]:
     connection.close()  # never share the parent's socket
-    return _summarize(as_of, ids)
+    return _summarize(as_of, ids, born)
 
 
-def _summarize(as_of: date, ids: tuple[int, int]) -> dict[str, int]:
+def _summarize(
+    as_of: date, ids: tuple[int, int] | None, born: tuple[date, date] | None = None
+) -> dict[str, int]:
     import gc
 
     counts: dict[str, int] = {"persons": 0}
     # The forecasts are short-lived acyclic objects: the cycle collector only costs time here (~1.5x).
     gc.disable()
     try:
-        for _, fc in forecast_persons(as_of, ids):
+        for _, fc in forecast_many(city_rows(ids, born=born), as_of):
             counts["persons"] += 1
             for r in fc.recommendations:
                 key = f"{r.series}:{r.status}"

@@ -8,8 +8,8 @@ A move that fails a rule is reported with the same problems and changes nothing;
 
 A move that passes is applied in memory (the revision, the resident's new current copy, the events,
 the move's confirmation, one audit event), and the chunk is written at the end: one INSERT for the
-revisions, one for the events, one for the audit events (``record_many``, the same hash chain), and
-one prepared UPDATE run over all changed residents and confirmed moves.
+revisions, one for the events, one for the audit events (``record_many``, the same hash chain), COPY
+on PostgreSQL; then one UPDATE for the changed residents and one for the confirmed moves.
 
 Moves that add residents or households (転入, 出生, 職権記載, 世帯分離, a part-household 転居) take the
 one-by-one path (``moves._confirm_locked``), which hands out the 宛名番号 and 世帯番号 as it goes:

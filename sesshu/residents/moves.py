@@ -1279,7 +1279,7 @@ class BatchResult:
     refused: dict[int, list[dict]] = field(default_factory=dict)  # move id -> problems (as dicts)
 
 
-def confirm_moves(move_ids: list[int], *, reviewer, chunk: int = 500) -> BatchResult:
+def confirm_moves(move_ids: list[int], *, reviewer, chunk: int = 1000) -> BatchResult:
     """一括処理: confirm many pending moves at once (e.g. a day's 転入通知), each still all-or-nothing.
 
     Moves the reviewer entered are refused (and logged) before anything is applied. The rest go in

@@ -15,8 +15,8 @@ from django.utils.module_loading import import_string
 from .models import ConsumerOffset, RegisterEvent
 
 logger = logging.getLogger(__name__)
-BATCH = 500
-CACHED_PAGES = 40  # 20,000 events held at most
+BATCH = 2000
+CACHED_PAGES = 10  # 20,000 events held at most
 
 
 def consumers() -> dict:

@@ -29,6 +29,18 @@ class Masters:
     clinics: dict[str, Clinic]
     lots: dict[str, list[Lot]]  # by lot number
     fees: dict[tuple[int, str], list[ClinicFee]] = field(default_factory=dict)
+    # Parsed dates by (column, text): a month's file repeats a few hundred dates over many rows.
+    dates: dict[tuple[str, str], tuple] = field(default_factory=dict)
+
+    def parse_date(self, cells: dict, name: str, problems: list, *, ja: str, en: str):
+        """``entry._date`` (required), remembered per text: the same problems for the same text."""
+        key = (name, cells.get(name) or "")
+        found = self.dates.get(key)
+        if found is None:
+            own: list = []
+            found = self.dates[key] = (entry._date(cells, name, own, required=True, ja=ja, en=en), own)
+        problems.extend(found[1])
+        return found[0]
 
     @classmethod
     def load(cls) -> "Masters":
@@ -82,7 +94,7 @@ def parse_row(cells: dict[str, str], masters: Masters, *, default_clinic: Clinic
         )
     if not values["kana_key"] and not values["ticket_number"]:
         problems.append(entry._required("name_kana", "氏名カナ", "name in kana"))
-    birth = entry._date(cells, "birth_date", problems, required=True, ja="生年月日", en="birth date")
+    birth = masters.parse_date(cells, "birth_date", problems, ja="生年月日", en="birth date")
     values["birth_date"] = birth.isoformat() if birth else None
 
     # What: the dose.
@@ -100,7 +112,7 @@ def parse_row(cells: dict[str, str], masters: Masters, *, default_clinic: Clinic
             )
         )
     values["vaccine"] = vaccine.pk if vaccine else code[:20]
-    day = entry._date(cells, "vaccinated_on", problems, required=True, ja="接種日", en="date")
+    day = masters.parse_date(cells, "vaccinated_on", problems, ja="接種日", en="date")
     values["vaccinated_on"] = day.isoformat() if day else None
     if day and day > today:
         problems.append(

@@ -9,7 +9,7 @@ reading of ages and intervals).
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from sesshu.core.problems import Problem, ProblemList
 
@@ -51,7 +51,7 @@ def _periods(
         flags = tuple(any(a <= d <= b for d in dose_days) for a, b in extend)
     else:
         flags = ()
-    base, sex_only = _base_periods(s, birth, sex, flags)
+    base, sex_only = _base_periods(s, birth, sex if _by_sex(s) else "", flags)
     if not base or not extensions:
         return base, sex_only  # shared (cached): callers only read it
     out = list(base)
@@ -61,7 +61,13 @@ def _periods(
     return out, False
 
 
-@lru_cache(maxsize=None)
+@cache
+def _by_sex(s: Series) -> bool:
+    """Whether any window of the series depends on sex (else its periods are the same for everyone)."""
+    return any(w.sex for rule in s.rules for w in rule.windows)
+
+
+@cache
 def _extendable(s: Series) -> tuple[tuple[date, date], ...]:
     """The dose periods of the series' windows that extend (in rule and window order)."""
     return tuple(
@@ -448,9 +454,30 @@ def _empty_recommendations(birth: date, sex: str, as_of: date) -> tuple[Recommen
     """Every series' recommendation for someone with no doses of it, in schedule order (cached).
 
     Most series of most persons have no doses: their answer depends on birth date and sex only, so
-    it is shared by everyone born that day (a city has ~30 persons a birth date).
+    it is shared by everyone born that day (a city has ~30 persons a birth date); and for the series
+    whose windows do not depend on sex, by both sexes.
     """
-    return tuple(KIND[s.kind](s, birth, sex, [], as_of, []).recommendation for s in schedule().series)
+    shared = _empty_for_both_sexes(birth, as_of)
+    return tuple(
+        rec if rec is not None else _empty(s, birth, sex, as_of)
+        for s, rec in zip(schedule().series, shared, strict=True)
+    )
+
+
+@lru_cache(maxsize=200_000)
+def _empty_for_both_sexes(birth: date, as_of: date) -> tuple[Recommendation | None, ...]:
+    return tuple(None if _by_sex(s) else _empty(s, birth, "", as_of) for s in schedule().series)
+
+
+@cache
+def _series_of_vaccine() -> dict[str, tuple[int, ...]]:
+    """vaccine code -> the indexes (schedule order) of the series that count its doses."""
+    series = schedule().series
+    return {v: tuple(i for i, s in enumerate(series) if v in s.vaccines) for v in schedule().vaccines}
+
+
+def _empty(s: Series, birth: date, sex: str, as_of: date) -> Recommendation:
+    return KIND[s.kind](s, birth, sex, [], as_of, []).recommendation
 
 
 # The entry points ----------------------------------------------------------------------------------
@@ -497,32 +524,30 @@ def forecast(
     entries = [entries[i] for i in order]
     exts = list(extensions)
     verdicts: list[list[tuple[str, bool, list[Reason]]]] = [[] for _ in entries]
-    empty = _empty_recommendations(birth_date, sex, as_of)
-    if not entries and not exts:
-        recommendations = list(empty)
-    else:
-        recommendations = []
-        present = {v for v, day in entries if day <= as_of}
+    recommendations = list(_empty_recommendations(birth_date, sex, as_of))
+    if entries or exts:
+        # Only the series with a dose (or a 長期療養特例) are worked out; the others keep the shared answer.
+        series_of = _series_of_vaccine()
+        wanted = {index for v, day in entries if day <= as_of for index in series_of[v]}
+        if exts:
+            wanted.update(i for i, s in enumerate(sched.series) if any(e.series == s.code for e in exts))
         counted_by: dict[str, set[int]] = {}
-        for index, s in enumerate(sched.series):
+        for index in sorted(wanted):
+            s = sched.series[index]
             series_exts = [e for e in exts if e.series == s.code] if exts else []
-            if series_exts or not present.isdisjoint(s.vaccines):
-                taken = counted_by.get(s.follows, set()) if s.follows else set()
-                doses = [
-                    (i, day, v)
-                    for i, (v, day) in enumerate(entries)
-                    if v in s.vaccines and day <= as_of and i not in taken
-                ]
-            else:
-                doses = []
+            taken = counted_by.get(s.follows, set()) if s.follows else set()
+            doses = [
+                (i, day, v)
+                for i, (v, day) in enumerate(entries)
+                if v in s.vaccines and day <= as_of and i not in taken
+            ]
             if not doses and not series_exts:
-                recommendations.append(empty[index])
                 continue
             result = KIND[s.kind](s, birth_date, sex, doses, as_of, series_exts)
             counted_by[s.code] = {i for i, (valid, _) in result.verdicts.items() if valid}
             for i, (valid, reasons) in result.verdicts.items():
                 verdicts[i].append((s.code, valid, reasons))
-            recommendations.append(result.recommendation)
+            recommendations[index] = result.recommendation
     for c in campaigns():
         rec = c.evaluate(birth_date, sex, entries, as_of, verdicts)
         if rec is not None:

@@ -6,7 +6,6 @@ from functools import lru_cache
 from .rules import Series, interval_en, interval_ja
 from .types import Reason
 
-
 # Reasons are immutable and their arguments hashable: the same sentence (a dose day, a birth date's
 # deadline) recurs across a city's persons, so each is built once a process (bulk forecasts).
 _cached = lru_cache(maxsize=100_000)

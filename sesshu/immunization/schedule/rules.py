@@ -227,7 +227,8 @@ class Series:
             nxt = self.rules[i + 1].valid_from if i + 1 < len(self.rules) else None
             spans.append((rule.valid_from, rule.in_force_until(nxt), rule))
         object.__setattr__(self, "_spans", tuple(spans))
-        object.__setattr__(self, "_rule_periods", {id(rule): (start, end) for start, end, rule in reversed(spans)})
+        periods = {id(rule): (start, end) for start, end, rule in reversed(spans)}  # first span wins
+        object.__setattr__(self, "_rule_periods", periods)
 
     def rule_at(self, day: date) -> Rule | None:
         for start, end, rule in self._spans:
