@@ -273,7 +273,8 @@ def bench_certificates(db: str, count: int) -> None:
 
 
 def bench_forecast(db: str) -> None:
-    """Forecast every person of the seeded city (reads included), over both cores; n = persons."""
+    """Forecast every person of the seeded city (reads included), over both cores (split by birth date);
+    n = persons."""
     from sesshu.immunization.forecast_service import forecast_city_summary
 
     started = time.perf_counter()
