@@ -384,8 +384,15 @@ def insert_rows(model, rows: list[dict]) -> None:
         else f.get_default()
         for f in fields
     }
-    prepare = [(f.attname, _preparer(f)) for f in fields]
-    values = [[save(row.get(name, defaults[name]), db) for name, save in prepare] for row in rows]
+    names = [(f.attname, defaults[f.attname]) for f in fields]
+    # Only dates, times and JSON go through their field (text, numbers and ids go as they are).
+    prepared = [(i, f.get_db_prep_save) for i, f in enumerate(fields) if not isinstance(f, _AS_IS)]
+    values = []
+    for row in rows:
+        value = [row.get(name, default) for name, default in names]
+        for i, save in prepared:
+            value[i] = save(value[i], db)
+        values.append(value)
     copy_or_insert(db, model._meta.db_table, [f.column for f in fields], values)
 
 
