@@ -35,7 +35,8 @@ def extensions_of(person: Person) -> list[Extension]:
 
 def history_of(person: Person) -> list[tuple[str, date]]:
     return list(
-        VaccinationRecord.objects.filter(person=person)
+        VaccinationRecord.objects.given()
+        .filter(person=person)
         .order_by("vaccinated_on", "vaccine__sort_order")
         .values_list("vaccine_id", "vaccinated_on")
     )
@@ -140,7 +141,7 @@ def city_rows(
     for e in LongTermCareException.objects.all():
         extensions.setdefault(e.person_id, []).append(Extension(e.series, e.illness_from, e.illness_until))
     persons = Person.objects.order_by("id")
-    records = VaccinationRecord.objects.order_by("person_id", "vaccinated_on")
+    records = VaccinationRecord.objects.given().order_by("person_id", "vaccinated_on")
     if person_ids:
         persons = persons.filter(id__gte=person_ids[0], id__lt=person_ids[1])
         records = records.filter(person_id__gte=person_ids[0], person_id__lt=person_ids[1])

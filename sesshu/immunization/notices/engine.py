@@ -76,8 +76,10 @@ def resident_rows() -> Iterator[tuple]:
     for e in LongTermCareException.objects.filter(person__status=PersonStatus.RESIDENT):
         extensions.setdefault(e.person_id, []).append(Extension(e.series, e.illness_from, e.illness_until))
     persons = Person.objects.filter(status=PersonStatus.RESIDENT).order_by("id")
-    records = VaccinationRecord.objects.filter(person__status=PersonStatus.RESIDENT).order_by(
-        "person_id", "vaccinated_on"
+    records = (
+        VaccinationRecord.objects.given()
+        .filter(person__status=PersonStatus.RESIDENT)
+        .order_by("person_id", "vaccinated_on")
     )
     people = persons.values_list("id", "birth_date", "sex").iterator(chunk_size=CHUNK)
     doses = records.values_list("person_id", "vaccine_id", "vaccinated_on").iterator(chunk_size=CHUNK)
