@@ -16,14 +16,14 @@ from sesshu.core.wareki import parse_date
 from .clinic_import import services
 from .clinic_import.fees import fee_report_csv
 from .clinic_import.reading import MAX_BYTES, too_large
-from .models import Clinic, SourceFile, SourceFileKind
+from .models import Clinic, SourceFile
 
 RIGHT = "immunization.add_vaccinationrecord"
 
 
 def _files():
     return (
-        SourceFile.objects.filter(kind=SourceFileKind.CLINIC_CSV)
+        SourceFile.objects.filter(kind__in=services.IMPORT_KINDS)
         .select_related("clinic")
         .order_by("-pk")[:50]
     )
@@ -155,7 +155,7 @@ def reject(request, row_id: int):
 
 @require_right(RIGHT, services.PURPOSE_FEES)
 def fees(request, file_id: int):
-    source = SourceFile.objects.filter(pk=file_id, kind=SourceFileKind.CLINIC_CSV).first()
+    source = SourceFile.objects.filter(pk=file_id, kind__in=services.IMPORT_KINDS).first()
     if source is None:
         raise Http404(_("No such file."))
     body = fee_report_csv(source, actor=request.user)

@@ -42,6 +42,22 @@ PURPOSE = "予防接種台帳 医療機関ファイルの取込 (immunization re
 PURPOSE_REVIEW = "予防接種台帳 取込の照合確認 (immunization register: import review)"
 PURPOSE_FEES = "予防接種台帳 委託料の照合 (immunization register: fee reconciliation)"
 BATCH = 2000
+# The kinds of file that go through upload → preview → commit and the review queue.
+IMPORT_KINDS = (SourceFileKind.CLINIC_CSV, SourceFileKind.FHIR_BUNDLE)
+
+
+def read_file(data: bytes) -> tuple[str, str, list[tuple[int, dict[str, str]]]]:
+    """(kind, encoding, rows): a FHIR Bundle (JSON) or the CSV layout, told apart by the content.
+
+    Rows are (position, {layout column key: text}) whatever the format, so both take the same checks,
+    matching and review. Raises ProblemList for the whole file."""
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
+        from .fhir_bundle import read_bundle
+
+        encoding, rows = read_bundle(data)
+        return SourceFileKind.FHIR_BUNDLE, encoding, rows
+    encoding, rows = read_rows(data)
+    return SourceFileKind.CLINIC_CSV, encoding, rows
 
 
 class AlreadyUploaded(Problem):
@@ -81,7 +97,7 @@ def upload(
         )
         raise ProblemList([problem])
     try:
-        encoding, raw_rows = read_rows(data)
+        kind, encoding, raw_rows = read_file(data)
     except ProblemList as exc:
         audit(
             Action.CREATE,
@@ -100,7 +116,7 @@ def upload(
     statuses = _match_and_check(parsed)
     with transaction.atomic():
         source = SourceFile.objects.create(
-            kind=SourceFileKind.CLINIC_CSV,
+            kind=kind,
             file_name=(file_name or "upload.csv")[:255],
             sha256=digest,
             size_bytes=len(data),
@@ -254,7 +270,7 @@ class Preview:
 
 
 def preview(file_id: int, *, actor, limit: int = 500) -> Preview:
-    source = SourceFile.objects.select_related("clinic").get(pk=file_id, kind=SourceFileKind.CLINIC_CSV)
+    source = SourceFile.objects.select_related("clinic").get(pk=file_id, kind__in=IMPORT_KINDS)
     rows = ImportRow.objects.filter(source_file=source)
     counts = dict(Counter(rows.values_list("status", flat=True)))
     errors = list(rows.filter(status=ImportRowStatus.ERROR)[:limit])
@@ -328,9 +344,7 @@ class CommitResult:
 def commit(file_id: int, *, actor) -> CommitResult:
     """Import the matched rows of a previewed file, all or nothing. Raises ProblemList."""
     with transaction.atomic():
-        source = (
-            SourceFile.objects.select_for_update().filter(pk=file_id, kind=SourceFileKind.CLINIC_CSV).first()
-        )
+        source = SourceFile.objects.select_for_update().filter(pk=file_id, kind__in=IMPORT_KINDS).first()
         if source is None:
             raise ProblemList(
                 [Problem("unknown_file", "ファイルが見つかりません。", "No such file.", "file")]
