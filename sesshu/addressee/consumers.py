@@ -10,7 +10,7 @@ from datetime import date
 
 from sesshu.audit.models import Action
 from sesshu.audit.services import record
-from sesshu.residents.bulk_moves import update_rows
+from sesshu.core.bulk import update_rows
 from sesshu.residents.numbers import next_numbers_for
 
 from .models import BusinessNumber, BusinessSystem, Person, PersonKind, PersonStatus

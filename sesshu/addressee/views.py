@@ -14,16 +14,12 @@ from django.views.decorators.http import require_POST
 
 from sesshu.accounts.access import require_right
 from sesshu.accounts.otp import require_number_use
-from sesshu.core.problems import Problem, ProblemList
+from sesshu.core.problems import Problem, ProblemList, flash_problems, problems_of
 
 from . import mynumber
 from .models import Person
 from .models_vault import IdentityCheck
 from .services import set_alternative_address
-
-
-def _problems(exc) -> list[Problem]:
-    return exc.problems if isinstance(exc, ProblemList) else [exc]
 
 
 @never_cache
@@ -36,7 +32,7 @@ def search(request):
                 request.POST.get("number", ""), purpose=request.POST.get("purpose", "")
             )
         except (Problem, ProblemList) as exc:
-            problems, status = _problems(exc), 400
+            problems, status = problems_of(exc), 400
         else:
             if person is not None:
                 return redirect("immunization:person", person_id=person.pk)
@@ -65,7 +61,7 @@ def register(request, person_id: int):
                 author=request.user,
             )
         except (Problem, ProblemList) as exc:
-            problems, status = _problems(exc), 400
+            problems, status = problems_of(exc), 400
         else:
             messages.success(request, _("The number was entered. Another number-use clerk must confirm it."))
             return redirect("addressee:requests")
@@ -86,8 +82,7 @@ def confirm(request, request_id: int):
     try:
         mynumber.confirm_registration(request_id, reviewer=request.user)
     except (Problem, ProblemList) as exc:
-        for problem in _problems(exc):
-            messages.error(request, problem.message)
+        flash_problems(request, exc)
     else:
         messages.success(request, _("Confirmed: the number is stored in the vault."))
     return redirect("addressee:requests")
@@ -99,8 +94,7 @@ def reject(request, request_id: int):
     try:
         mynumber.reject_registration(request_id, reviewer=request.user, reason=request.POST.get("reason", ""))
     except (Problem, ProblemList) as exc:
-        for problem in _problems(exc):
-            messages.error(request, problem.message)
+        flash_problems(request, exc)
     else:
         messages.success(request, _("Rejected and returned to the author."))
     return redirect("addressee:requests")
@@ -113,8 +107,7 @@ def reveal(request, person_id: int):
     try:
         number = mynumber.reveal(person_id, purpose=request.POST.get("purpose", ""))
     except (Problem, ProblemList) as exc:
-        for problem in _problems(exc):
-            messages.error(request, problem.message)
+        flash_problems(request, exc)
         return redirect("immunization:person", person_id=person_id)
     person = Person.objects.get(pk=person_id)
     grouped = f"{number[:4]} {number[4:8]} {number[8:]}"
@@ -133,8 +126,7 @@ def alternative_address(request, person_id: int):
             request.POST.get("alternative_address", ""),
         )
     except (Problem, ProblemList) as exc:
-        for problem in _problems(exc):
-            messages.error(request, problem.message)
+        flash_problems(request, exc)
     else:
         messages.success(request, _("The mailing address was saved."))
     return redirect("immunization:person", person_id=person_id)

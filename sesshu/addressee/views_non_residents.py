@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from sesshu.accounts.access import require_right
-from sesshu.core.problems import Problem, ProblemList
+from sesshu.core.problems import Problem, ProblemList, problems_of
 
 from . import non_residents
 from .models import Person
@@ -27,10 +27,6 @@ FIELDS = [
     ("address", gettext_lazy("Address"), "text"),
     ("source", gettext_lazy("Basis for registration"), "text"),
 ]
-
-
-def _problems(exc) -> list[Problem]:
-    return exc.problems if isinstance(exc, ProblemList) else [exc]
 
 
 def _context(values, problems, **extra) -> dict:
@@ -77,7 +73,7 @@ def new(request):
             request.POST, source=request.POST.get("source", ""), author=request.user
         )
     except (Problem, ProblemList) as exc:
-        return _form(request, _posted(request), _problems(exc), None, 400)
+        return _form(request, _posted(request), problems_of(exc), None, 400)
     messages.success(
         request,
         _("Registered as a non-resident with integrated addressee number %(number)s.")
@@ -98,7 +94,7 @@ def edit(request, person_id: int):
     try:
         person, changed = non_residents.update_non_resident(person_id, request.POST, author=request.user)
     except (Problem, ProblemList) as exc:
-        problems = _problems(exc)
+        problems = problems_of(exc)
         if (refused := _refusal(request, problems, person_id)) is not None:
             return refused
         # The service logged the failed attempt against this person.

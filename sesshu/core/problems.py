@@ -45,3 +45,16 @@ def too_long(field: str, label_ja: str, label_en: str, limit: int) -> Problem:
         f"{label_en} must be at most {limit} characters.",
         field,
     )
+
+
+def problems_of(exc: Problem | ProblemList) -> list[Problem]:
+    """The problems a service raised, one or several alike."""
+    return exc.problems if isinstance(exc, ProblemList) else [exc]
+
+
+def flash_problems(request, exc: Problem | ProblemList) -> None:
+    """Show a refused action's problems as error messages on the page the view redirects to."""
+    from django.contrib import messages
+
+    for problem in problems_of(exc):
+        messages.error(request, problem.message)

@@ -28,6 +28,7 @@ from django.utils import timezone
 from sesshu.addressee.models import BusinessNumber, BusinessSystem, MyNumberRecord, Person
 from sesshu.addressee.mynumber import register_issued_numbers
 from sesshu.addressee.services import person_from_resident
+from sesshu.core.bulk import copy_or_insert
 from sesshu.immunization.models import (
     Delivery,
     LegalCategory,
@@ -234,17 +235,8 @@ def _insert_vaccination_records(rows: list[tuple]) -> None:
     adapted as the ORM would (dates by the backend's adapter; ``LedgerColumns.row`` makes the rows), and
     every row gets the same registered_at, the time of the build.
     """
-    ops = connection.ops
-    table = ops.quote_name(VaccinationRecord._meta.db_table)
-    columns = ", ".join(ops.quote_name(VaccinationRecord._meta.get_field(f).column) for f in _RECORD_FIELDS)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            placeholders = ", ".join(["%s"] * len(_RECORD_FIELDS))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # noqa: S608
+    columns = [VaccinationRecord._meta.get_field(f).column for f in _RECORD_FIELDS]
+    copy_or_insert(connection, VaccinationRecord._meta.db_table, columns, rows)
 
 
 # The columns the ledger fills per dose, in this order; every other field gets its model default.

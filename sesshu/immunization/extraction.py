@@ -29,6 +29,7 @@ from django.utils import timezone
 from sesshu.addressee.models import Person
 from sesshu.audit.models import Action
 from sesshu.audit.services import record
+from sesshu.core.bulk import copy_or_insert
 from sesshu.core.problems import Problem, ProblemList
 from sesshu.core.text import nfkc
 from sesshu.core.wareki import ERAS
@@ -421,17 +422,8 @@ _PERSON_FIELDS = (
 def _insert_notices(rows: list[tuple]) -> None:
     """One prepared INSERT over the chunk (SQLite) or COPY (PostgreSQL) instead of bulk_create, which
     spends most of its time compiling each value into SQL (as the synthetic city's ledger does)."""
-    ops = connection.ops
-    table = ops.quote_name(Notice._meta.db_table)
-    columns = ", ".join(ops.quote_name(Notice._meta.get_field(f).column) for f in _NOTICE_FIELDS)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            placeholders = ", ".join(["%s"] * len(_NOTICE_FIELDS))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # noqa: S608
+    columns = [Notice._meta.get_field(f).column for f in _NOTICE_FIELDS]
+    copy_or_insert(connection, Notice._meta.db_table, columns, rows)
 
 
 def _write_chunk(run: ExtractionRun, batch: ExtractionBatch, period: Period, chunk: list[Target]) -> None:

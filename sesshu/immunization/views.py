@@ -12,7 +12,7 @@ from sesshu.accounts.otp import number_use_allowed
 from sesshu.addressee.mynumber import is_registered
 from sesshu.addressee.services import parse_search
 from sesshu.core.paging import page_number
-from sesshu.core.problems import Problem, ProblemList
+from sesshu.core.problems import Problem, ProblemList, flash_problems
 
 from . import forecast_service, services
 from .forecast_view import forecast_context
@@ -68,8 +68,7 @@ def record_long_term_care(request, person_id: int):
     try:
         forecast_service.record_long_term_care(person, request.POST, request.user)
     except ProblemList as exc:
-        for problem in exc.problems:
-            messages.error(request, problem.message)
+        flash_problems(request, exc)
     else:
         messages.success(request, gettext("The long-term illness exception was recorded."))
     return redirect(reverse("immunization:person", args=[person_id]) + "#forecast")

@@ -17,7 +17,7 @@ from sesshu.audit.models import Action
 from sesshu.audit.services import record
 from sesshu.core.paging import page_number, page_of
 from sesshu.core.pdf import PdfFontMissing, UnprintableCharacters
-from sesshu.core.problems import Problem, ProblemList
+from sesshu.core.problems import Problem, ProblemList, problems_of
 
 from . import extraction
 from .models import BatchPurpose, ExtractionBatch, ExtractionRun, Notice, PeriodKind, RunStatus
@@ -27,10 +27,6 @@ from .notices.tickets import format_ticket_number
 
 PURPOSE = extraction.PURPOSE_EXTRACT
 NOTICES_PER_PAGE = 50
-
-
-def _problems(exc) -> list[Problem]:
-    return exc.problems if isinstance(exc, ProblemList) else [exc]
 
 
 def _series_choices() -> list[tuple[str, str]]:
@@ -81,7 +77,7 @@ def start(request):
         period = extraction.parse_period(request.POST.get("period_kind", ""), request.POST.get("period", ""))
         run = extraction.start_batch(purpose, period, request.POST.getlist("series"), user=request.user)
     except (Problem, ProblemList) as exc:
-        return batches(request, problems=_problems(exc), form=request.POST, status=400)
+        return batches(request, problems=problems_of(exc), form=request.POST, status=400)
     record(
         Action.CREATE,
         purpose=extraction.PURPOSE_REMIND if purpose == BatchPurpose.REMINDER else PURPOSE,
@@ -285,7 +281,7 @@ def reissue(request, notice_id: int):
     except (Problem, ProblemList) as exc:
         if getattr(exc, "code", "") == "not_found":
             raise Http404("no notice") from None
-        return notice(request, notice_id, problems=_problems(exc), status=400)
+        return notice(request, notice_id, problems=problems_of(exc), status=400)
     messages.success(
         request,
         _("Reissued: the old ticket %(old)s is void; the new ticket is %(new)s.")

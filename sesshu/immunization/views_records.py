@@ -13,7 +13,7 @@ from sesshu.addressee.services import parse_search
 from sesshu.audit.models import Action
 from sesshu.audit.services import record as audit
 from sesshu.core.paging import page_number
-from sesshu.core.problems import Problem, ProblemList
+from sesshu.core.problems import Problem, ProblemList, flash_problems
 
 from . import records, services
 from .entry import form_data, parse_entry
@@ -342,11 +342,8 @@ def changes(request):
 def confirm(request, change_id: int):
     try:
         saved = records.confirm_change(change_id, reviewer=request.user)
-    except ProblemList as exc:
-        for problem in exc.problems:
-            messages.error(request, problem.message)
-    except Problem as problem:
-        messages.error(request, problem.message)
+    except (Problem, ProblemList) as exc:
+        flash_problems(request, exc)
     else:
         messages.success(request, _("Confirmed. The previous version is kept in the record's history."))
         return redirect("records:detail", saved.pk)
@@ -358,11 +355,8 @@ def confirm(request, change_id: int):
 def reject(request, change_id: int):
     try:
         records.reject_change(change_id, reviewer=request.user, reason=request.POST.get("reason", ""))
-    except ProblemList as exc:
-        for problem in exc.problems:
-            messages.error(request, problem.message)
-    except Problem as problem:
-        messages.error(request, problem.message)
+    except (Problem, ProblemList) as exc:
+        flash_problems(request, exc)
     else:
         messages.success(request, _("Rejected. The record is unchanged."))
     return redirect("records:changes")

@@ -21,12 +21,13 @@ from collections import defaultdict
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from sesshu.audit.models import Action
 from sesshu.audit.services import event_values, record_many
+from sesshu.core.bulk import insert_rows, update_rows
 from sesshu.core.problems import Problem, ProblemList
 from sesshu.core.text import nfkc
 
@@ -327,96 +328,3 @@ class ChunkRegister:
         record_many(self.audit)
         self.changed.clear()
         self.revisions, self.events, self.moves, self.audit = [], [], [], []
-
-
-def update_rows(model, objects, fields: list[str]) -> None:
-    """Write these columns of these rows from the objects' values, in a few statements.
-
-    Django's ``bulk_update`` builds a CASE expression per column over every row of a batch, which
-    costs milliseconds per row in Python alone. On PostgreSQL the values are COPied into a scratch
-    table and one UPDATE joins it; on SQLite an executemany of one plain UPDATE (run in C, in-process).
-    """
-    if not objects:
-        return
-    db = connections[DEFAULT_DB_ALIAS]
-    concrete = [model._meta.get_field(name) for name in fields]
-    prepare = [(f.attname, _preparer(f)) for f in concrete]
-    rows = [[obj.pk] + [save(getattr(obj, name), db) for name, save in prepare] for obj in objects]
-    quote = db.ops.quote_name
-    table, pk = quote(model._meta.db_table), model._meta.pk
-    with db.cursor() as cursor:
-        if db.vendor != "postgresql":
-            assignments = ", ".join(f"{quote(f.column)} = %s" for f in concrete)
-            sql = f"UPDATE {table} SET {assignments} WHERE {quote(pk.column)} = %s"  # noqa: S608
-            cursor.executemany(sql, [row[1:] + row[:1] for row in rows])
-            return
-        # COPY the new values into a scratch table shaped like the columns, then one UPDATE joins it.
-        columns = [pk.column, *(f.column for f in concrete)]
-        scratch = quote(f"bulk_{model._meta.db_table}")
-        cursor.execute(
-            f"CREATE TEMP TABLE {scratch} ON COMMIT DROP AS SELECT {', '.join(map(quote, columns))} "  # noqa: S608
-            f"FROM {table} WITH NO DATA"
-        )
-        with cursor.cursor.copy(f"COPY {scratch} FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        assignments = ", ".join(f"{quote(f.column)} = s.{quote(f.column)}" for f in concrete)
-        key = quote(pk.column)
-        cursor.execute(f"UPDATE {table} SET {assignments} FROM {scratch} s WHERE {table}.{key} = s.{key}")  # noqa: S608
-        cursor.execute(f"DROP TABLE {scratch}")
-
-
-def insert_rows(model, rows: list[dict]) -> None:
-    """INSERT rows given as {attname: value}; ids are left to the database and not read back.
-
-    Items not given take the field's default; auto_now(_add) dates are now. ``bulk_create`` would do,
-    but it builds a model instance per row and, on SQLite, composes statements of twenty 50-column
-    rows. Here: COPY on PostgreSQL, an executemany of one prepared INSERT on SQLite.
-    """
-    if not rows:
-        return
-    db = connections[DEFAULT_DB_ALIAS]
-    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
-    now = timezone.now()
-    defaults = {
-        f.attname: now
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        else f.get_default()
-        for f in fields
-    }
-    names = [(f.attname, defaults[f.attname]) for f in fields]
-    # Only dates, times and JSON go through their field (text, numbers and ids go as they are).
-    prepared = [(i, f.get_db_prep_save) for i, f in enumerate(fields) if not isinstance(f, _AS_IS)]
-    values = []
-    for row in rows:
-        value = [row.get(name, default) for name, default in names]
-        for i, save in prepared:
-            value[i] = save(value[i], db)
-        values.append(value)
-    copy_or_insert(db, model._meta.db_table, [f.column for f in fields], values)
-
-
-def copy_or_insert(db, table: str, columns: list[str], values: list[list]) -> None:
-    quote = db.ops.quote_name
-    names = ", ".join(quote(c) for c in columns)
-    with db.cursor() as cursor:
-        if db.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-                for row in values:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", values)  # noqa: S608
-
-
-_AS_IS = (models.CharField, models.TextField, models.BooleanField, models.IntegerField, models.ForeignKey)
-
-
-def _as_is(value, db):
-    return value
-
-
-def _preparer(field):
-    """How a value goes to the database: text, flags, integers and ids as they are (what their
-    get_db_prep_save returns for values already of their type), the rest through the field."""
-    return _as_is if isinstance(field, _AS_IS) else field.get_db_prep_save

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from sesshu.accounts.access import require_right
 from sesshu.accounts.roles import has_right
 from sesshu.core.paging import page_number
-from sesshu.core.problems import Problem, ProblemList
+from sesshu.core.problems import Problem, ProblemList, flash_problems
 from sesshu.core.wareki import parse_date
 
 from . import moves, services
@@ -132,11 +132,8 @@ def move_detail(request, move_id: int):
 def move_confirm(request, move_id: int):
     try:
         moves.confirm_move(move_id, reviewer=request.user)
-    except ProblemList as exc:
-        for problem in exc.problems:
-            messages.error(request, problem.message)
-    except Problem as problem:
-        messages.error(request, problem.message)
+    except (Problem, ProblemList) as exc:
+        flash_problems(request, exc)
     else:
         messages.success(request, _("Confirmed: the register has been updated."))
     return redirect("residents:move", move_id=move_id)
@@ -147,11 +144,8 @@ def move_confirm(request, move_id: int):
 def move_reject(request, move_id: int):
     try:
         moves.reject_move(move_id, reviewer=request.user, reason=request.POST.get("reason", "")[:500])
-    except ProblemList as exc:
-        for problem in exc.problems:
-            messages.error(request, problem.message)
-    except Problem as problem:
-        messages.error(request, problem.message)
+    except (Problem, ProblemList) as exc:
+        flash_problems(request, exc)
     else:
         messages.success(request, _("Rejected and returned to the author."))
     return redirect("residents:move", move_id=move_id)
