@@ -26,14 +26,15 @@ from .models import RecordSource, VaccinationRecord
 
 JP_PATIENT = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Patient"
 JP_IMMUNIZATION = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Immunization"
-HOT9 = "urn:oid:1.2.392.200119.4.403.1"  # MEDIS 医薬品HOTコード (9 digits), as JP Core's examples
+# MEDIS 医薬品HOTコード (9 digits) and the 10-digit 医療機関コード, in the systems JP Core v1 names.
+HOT9 = "http://medis.or.jp/CodeSystem/master-HOT9"
 NAME_REPRESENTATION = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation"
 PERFORMER_FUNCTION = "http://terminology.hl7.org/CodeSystem/v2-0443"
 UCUM = "http://unitsofmeasure.org"
 INTEGRATED_NUMBER = "urn:sesshu:integrated-number"
 RECORD_ID = "urn:sesshu:vaccination-record"
 TICKET_NUMBER = "urn:sesshu:ticket-number"
-CLINIC_CODE = "urn:sesshu:clinic"
+CLINIC_CODE = "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no"
 LEGAL_CATEGORY = "urn:sesshu:legal-category"
 PAYMENT = "urn:sesshu:payment"
 FHIR_JSON = "application/fhir+json"
