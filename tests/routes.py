@@ -908,6 +908,15 @@ PERSONAL_ROUTES_IMPORTS = [
         ok_status=302,
     ),
     PersonalRoute(
+        "imports:withdraw",
+        lambda d: reverse("imports:withdraw", args=[_clinic_file(d).pk]),
+        _CLERKS,
+        "change",
+        method="post",
+        data=lambda d: {"reason": "訂正版を受領"},
+        ok_status=302,
+    ),
+    PersonalRoute(
         "imports:fees", lambda d: reverse("imports:fees", args=[_clinic_file(d).pk]), _CLERKS, "export"
     ),
     PersonalRoute("imports:review", lambda d: _clinic_file(d) and reverse("imports:review"), _CLERKS, "view"),
@@ -928,6 +937,32 @@ PERSONAL_ROUTES_IMPORTS = [
         method="post",
         data=lambda d: {"reason": "他市の記録"},
         ok_status=302,
+    ),
+]
+# The fee reconciliation per clinic per month (the route file has no 請求年月: its rows count in the
+# month of their 接種日, June 2023 for the child's first dose).
+PERSONAL_ROUTES_IMPORTS += [
+    PersonalRoute(
+        "imports:fees_month",
+        lambda d: _clinic_file(d) and reverse("imports:fees_month") + "?month=2023-06",
+        _CLERKS,
+        "view",
+    ),
+    PersonalRoute(
+        "imports:fees_clinic_csv",
+        lambda d: (
+            _clinic_file(d) and reverse("imports:fees_clinic_csv", args=["2023-06", _import_clinic(d).code])
+        ),
+        _CLERKS,
+        "export",
+    ),
+    PersonalRoute(
+        "imports:fees_clinic_pdf",
+        lambda d: (
+            _clinic_file(d) and reverse("imports:fees_clinic_pdf", args=["2023-06", _import_clinic(d).code])
+        ),
+        _CLERKS,
+        "export",
     ),
 ]
 PERSONAL_ROUTES += PERSONAL_ROUTES_IMPORTS
