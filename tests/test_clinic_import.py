@@ -354,3 +354,31 @@ def test_out_of_contract_dose_is_not_payable(client, clerk, masters, people):
     source = uploaded(client, data)
     report = fee_report_csv(source, actor=clerk)
     assert "契約期間外" in report
+
+
+def test_a_refused_file_is_withdrawn_with_a_reason_and_leaves_the_queue_and_the_fees(
+    client, clerk, masters, people
+):
+    data = csv_bytes(
+        [row(), row(**{"氏名カナ": "タナカ ケン", "生年月日": "2018-07-07"}), row(接種日="R5.2.30")]
+    )
+    source = uploaded(client, data)
+    assert ImportRow.objects.filter(source_file=source, status="doubt").count() == 1
+
+    refused = client.post(reverse("imports:withdraw", args=[source.pk]), {"reason": ""})
+    assert refused.status_code == 302
+    source.refresh_from_db()
+    assert source.status == SourceFileStatus.PREVIEW  # no reason, nothing withdrawn
+
+    client.post(reverse("imports:withdraw", args=[source.pk]), {"reason": "訂正版を依頼"})
+    source.refresh_from_db()
+    assert source.status == SourceFileStatus.REJECTED
+    assert "タナカ ケン" not in client.get(reverse("imports:review")).content.decode()
+    event = AuditEvent.objects.filter(object_type="clinic_file").latest("pk")
+    assert event.detail["step"] == "withdraw" and event.detail["reason"] == "訂正版を依頼"
+    assert set(event.subjects) == {people["shota"].pk, people["ken1"].pk, people["ken2"].pk}
+    # Withdrawn is final: it cannot be imported or withdrawn again.
+    client.post(reverse("imports:commit", args=[source.pk]))
+    assert not VaccinationRecord.objects.filter(source_file=source).exists()
+    again = client.post(reverse("imports:withdraw", args=[source.pk]), {"reason": "x"}, follow=True)
+    assert "取込済みまたは取消済みのファイルは取り消せません。" in again.content.decode()

@@ -12,11 +12,13 @@ from datetime import date, datetime
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
+_json = json.JSONEncoder(ensure_ascii=False).encode
+
 
 def _prepare_postgresql(value):
     """A Python value as COPY takes it: psycopg adapts dates, numbers and text; JSON as text."""
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+        return _json(value)
     return value
 
 
@@ -29,40 +31,61 @@ def _prepare_sqlite(value):
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+        return _json(value)
     return str(value)
+
+
+def prepare(value):
+    """A Python value as the database takes it in ``copy_rows`` (JSON as text)."""
+    if connection.vendor == "postgresql":
+        return _prepare_postgresql(value)
+    return _prepare_sqlite(value)
+
+
+def defaults(model, now) -> dict:
+    """{attname: default} of the model's fields (not the primary key), as ``insert`` fills them."""
+    out = {}
+    for f in model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
+            out[f.attname] = now
+        elif f.has_default():
+            out[f.attname] = f.get_default()
+        elif f.null:
+            out[f.attname] = None
+        else:
+            out[f.attname] = ""  # a blank CharField/TextField
+    return out
 
 
 def insert(model, rows: list[dict]) -> None:
     """Insert rows (dicts of field attnames → Python values); unset fields take their defaults."""
     if not rows:
         return
-    now = timezone.now()
     postgresql = connection.vendor == "postgresql"
-    prepare = _prepare_postgresql if postgresql else _prepare_sqlite
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    defaults = {}
-    for f in fields:
-        if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
-            defaults[f.attname] = now
-        elif f.has_default():
-            defaults[f.attname] = f.get_default()
-        elif f.null:
-            defaults[f.attname] = None
-        else:
-            defaults[f.attname] = ""  # a blank CharField/TextField
-    columns = [f.attname for f in fields]
-    prepared_defaults = {k: prepare(v) for k, v in defaults.items()}
+    prepare_value = _prepare_postgresql if postgresql else _prepare_sqlite
+    prepared_defaults = {k: prepare_value(v) for k, v in defaults(model, timezone.now()).items()}
+    columns = list(prepared_defaults)
+    values = (
+        tuple(prepare_value(row[c]) if c in row else prepared_defaults[c] for c in columns) for row in rows
+    )
+    copy_rows(model, columns, values)
+
+
+def copy_rows(model, columns: list[str], rows) -> None:
+    """Insert rows given as tuples of prepared values (None, numbers, text, dates; JSON as text) for
+    the columns (attnames) named; the other columns must be nullable or have a database default."""
+    by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
     table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    values = (tuple(prepare(row[c]) if c in row else prepared_defaults[c] for c in columns) for row in rows)
+    names = ", ".join(connection.ops.quote_name(by_attname[c]) for c in columns)
     with connection.cursor() as cursor:
-        if postgresql:
+        if connection.vendor == "postgresql":
             import psycopg
 
             try:
                 with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                    for row in values:
+                    for row in rows:
                         copy.write_row(row)
             except psycopg.errors.IntegrityError as exc:
                 raise IntegrityError(str(exc)) from exc
@@ -70,4 +93,4 @@ def insert(model, rows: list[dict]) -> None:
             marks = ", ".join(["%s"] * len(columns))
             # Table and column names come from the model, never from input; the values are parameters.
             sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
-            cursor.executemany(sql, list(values))
+            cursor.executemany(sql, list(rows))

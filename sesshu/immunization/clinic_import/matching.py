@@ -6,14 +6,24 @@
    spaces, small and voiced kana folded) equals the row's. Exactly one → matched.
 3. Anything else is in doubt: the candidates (same birth date and kana, kanji name or address) go to
    the review queue, where a clerk picks the person or rejects the row. Nothing is linked silently.
+
+The queries take all the file's keys as one JSON parameter, unpacked by the database and joined to
+the indexed columns (no IN list of a parameter per key): the notices of the ticket numbers, the
+persons of those notices, and the persons born on the file's birth dates. Candidates are listed in
+id order.
 """
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import connection
 
 from sesshu.addressee.models import Person
+from sesshu.core.text import address_key, kanji_key
 
-from ..models import Notice
+from ..models import Notice, RecordSource, VaccinationRecord
 
 CHUNK = 10_000  # ids per IN (...): under SQLite's variable limit (32,766)
 
@@ -38,6 +48,7 @@ class Candidate:
 
 
 FIELDS = ("pk", "kana_key", "kanji_key", "address_key", "sex", "birth_date", "status", "status_date")
+_COLUMNS = ("id", "kana_key", "kanji_key", "address_key", "sex", "birth_date", "status", "status_date")
 
 
 def _chunks(items: list, size: int = CHUNK):
@@ -45,15 +56,115 @@ def _chunks(items: list, size: int = CHUNK):
         yield items[i : i + size]
 
 
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def keys_table(columns: list[tuple[str, str]], rows: list[tuple]) -> tuple[str, list]:
+    """A FROM item ``k`` with the given columns ((name, PostgreSQL type)) holding ``rows``, passed as
+    one JSON parameter that the database unpacks (PostgreSQL: json_to_recordset of objects; SQLite:
+    json_each of arrays): one short statement for any number of keys, where an IN list takes a
+    parameter per key. The keys are ids, dates, digits and master codes (no NUL, which PostgreSQL's
+    JSON functions refuse)."""
+    if connection.vendor == "postgresql":
+        names = [name for name, _ in columns]
+        data = json.dumps([dict(zip(names, row, strict=True)) for row in rows], default=date.isoformat)
+        typed = ", ".join(f"{name} {kind}" for name, kind in columns)
+        return f"json_to_recordset(%s::json) AS k({typed})", [data]
+    data = json.dumps(rows, default=date.isoformat)
+    picks = ", ".join(f"j.value ->> {i} AS {name}" for i, (name, _) in enumerate(columns))
+    return f"(SELECT {picks} FROM json_each(%s) AS j) AS k", [data]  # noqa: S608 (names from code)
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _candidates(rows: list[tuple]) -> dict[int, Candidate]:
+    out = {}
+    for row in rows:
+        pk, kana, kanji, address, sex, birth, status, status_date = row
+        if isinstance(birth, str):  # SQLite through a raw cursor: ISO text
+            birth = date.fromisoformat(birth)
+        if isinstance(status_date, str):
+            status_date = date.fromisoformat(status_date)
+        out[pk] = Candidate(pk, kana, kanji, address, sex, birth, status, status_date)
+    return out
+
+
+def _person_select() -> str:
+    columns = ", ".join("p." + _q(c) for c in _COLUMNS)
+    return f"SELECT {columns} FROM {_q(Person._meta.db_table)} p"  # noqa: S608 (names from the model)
+
+
+def persons_by_id(ids) -> dict[int, Candidate]:
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    keys, params = keys_table([("id", "bigint")], [(i,) for i in ids])
+    return _candidates(_fetch(f"{_person_select()} JOIN {keys} ON p.id = k.id", params))
+
+
+def persons_born(days) -> dict[int, Candidate]:
+    days = sorted(set(days))
+    if not days:
+        return {}
+    keys, params = keys_table([("birth", "date")], [(d,) for d in days])
+    return _candidates(_fetch(f"{_person_select()} JOIN {keys} ON p.birth_date = k.birth", params))
+
+
 def load_persons(ids=(), birth_dates=()) -> dict[int, Candidate]:
-    persons: dict[int, Candidate] = {}
-    for chunk in _chunks(sorted(set(ids))):
-        for row in Person.objects.filter(pk__in=chunk).values_list(*FIELDS):
-            persons[row[0]] = Candidate(*row)
-    for chunk in _chunks(sorted(set(birth_dates))):
-        for row in Person.objects.filter(birth_date__in=chunk).values_list(*FIELDS):
-            persons[row[0]] = Candidate(*row)
-    return persons
+    return {**persons_by_id(ids), **persons_born(birth_dates)}
+
+
+def notices_of(tickets) -> dict[str, tuple[int, object]]:
+    """{ticket number: (person id, voided at)} of the notices with these numbers."""
+    tickets = sorted(set(tickets))
+    if not tickets:
+        return {}
+    keys, params = keys_table([("number", "text")], [(t,) for t in tickets])
+    sql = (
+        f"SELECT n.ticket_number, n.person_id, n.voided_at FROM {_q(Notice._meta.db_table)} n "  # noqa: S608
+        f"JOIN {keys} ON n.ticket_number = k.number"
+    )
+    return {number: (person_id, voided) for number, person_id, voided in _fetch(sql, params)}
+
+
+@dataclass
+class Known:
+    """A dose already in the register (what the checks of a row need of it)."""
+
+    pk: int
+    lot_number: str
+    source: str
+
+    def get_source_display(self) -> str:
+        return _SOURCE_LABELS.get(self.source, self.source)
+
+
+_SOURCE_LABELS = dict(RecordSource.choices)
+
+
+def given_doses(identities) -> dict[tuple[int, str, date], Known]:
+    """The active, given records with one of these dose identities (person, vaccine, 接種日)."""
+    identities = sorted(set(identities))
+    if not identities:
+        return {}
+    keys, params = keys_table([("person", "bigint"), ("vaccine", "text"), ("day", "date")], identities)
+    sql = (
+        "SELECT r.id, r.person_id, r.vaccine_id, r.vaccinated_on, r.lot_number, r.source "  # noqa: S608
+        f"FROM {_q(VaccinationRecord._meta.db_table)} r JOIN {keys} ON r.person_id = k.person "
+        "AND r.vaccine_id = k.vaccine AND r.vaccinated_on = k.day "
+        "WHERE r.status = 'active' AND NOT r.screening_only"
+    )
+    out = {}
+    for pk, person_id, vaccine, day, lot_number, source in _fetch(sql, params):
+        if isinstance(day, str):
+            day = date.fromisoformat(day)
+        out[(person_id, vaccine, day)] = Known(pk, lot_number, source)
+    return out
 
 
 def _doubt(code: str, ja: str, en: str, candidates: list[int]) -> Match:
@@ -61,41 +172,51 @@ def _doubt(code: str, ja: str, en: str, candidates: list[int]) -> Match:
 
 
 def match_rows(rows: list[dict]) -> tuple[list[Match], dict[int, Candidate]]:
-    """A Match per row (values dicts with birth_date as date and the keys), and the persons read."""
-    tickets = sorted({r["ticket_number"] for r in rows if r.get("ticket_number")})
-    notices = {}
-    for chunk in _chunks(tickets):
-        for number, person_id, voided in Notice.objects.filter(ticket_number__in=chunk).values_list(
-            "ticket_number", "person_id", "voided_at"
-        ):
-            notices[number] = (person_id, voided)
-    persons = load_persons(
-        ids=[p for p, _ in notices.values()],
-        birth_dates=[r["birth_date"] for r in rows if r.get("birth_date")],
-    )
+    """A Match per row, and the persons read. A row is a dict with ticket_number, kana_key,
+    birth_date (a date or None), sex, and name and address (or their keys kanji_key, address_key)."""
+    notices = notices_of(r["ticket_number"] for r in rows if r.get("ticket_number"))
+    # Everyone born on a date of the file: a month's file has a few thousand dates, and one indexed
+    # scan of them is cheaper than a lookup per (kana, birth date) pair (ten times, at 100,000 rows).
+    persons = persons_born(r["birth_date"] for r in rows if r.get("birth_date"))
+    persons.update(persons_by_id({p for p, _ in notices.values()} - persons.keys()))  # born on other days
+    same: dict[tuple, list[Candidate]] = defaultdict(list)
     by_birth: dict[object, list[Candidate]] = defaultdict(list)
-    for person in persons.values():
+    for person in sorted(persons.values(), key=lambda p: p.pk):
+        same[(person.kana_key, person.birth_date)].append(person)
         by_birth[person.birth_date].append(person)
-    return [_match(row, notices, persons, by_birth) for row in rows], persons
+    return [_match(row, notices, persons, same, by_birth) for row in rows], persons
 
 
-def _match(row: dict, notices: dict, persons: dict, by_birth: dict) -> Match:
-    born = by_birth.get(row.get("birth_date"), [])
-    same_kana = [p for p in born if row["kana_key"] and p.kana_key == row["kana_key"]]
+def _keys(row: dict) -> tuple[str, str]:
+    if "kanji_key" not in row:
+        row["kanji_key"] = kanji_key(row.get("name") or "")
+        row["address_key"] = address_key(row.get("address") or "")
+    return row["kanji_key"], row["address_key"]
+
+
+def _match(row: dict, notices: dict, persons: dict, same: dict, by_birth: dict) -> Match:
+    """The row's match: ``same`` holds the persons by (kana key, birth date), ``by_birth`` by birth date."""
+    birth = row.get("birth_date")
+    kana = row["kana_key"]
+    same_kana = same.get((kana, birth), []) if kana and birth is not None else []
     ticket = row.get("ticket_number")
     if ticket:
         found = notices.get(ticket)
         if found is None or found[1] is not None:
+            if not same_kana and birth is not None:
+                kanji, _ = _keys(row)
+                near = [p.pk for p in by_birth.get(birth, []) if p.kanji_key == kanji]
+            else:
+                near = [p.pk for p in same_kana]
             return _doubt(
                 "unknown_ticket",
                 "接種券番号に該当する有効な通知がありません。氏名・生年月日で確認してください。",
                 "No valid notice has this ticket number: check the person by name and birth date.",
-                [p.pk for p in same_kana] or [p.pk for p in born if p.kanji_key == row["kanji_key"]],
+                near,
             )
         person = persons.get(found[0])
         agrees = person is not None and (
-            row.get("birth_date") in (None, person.birth_date)
-            and (not row["kana_key"] or row["kana_key"] == person.kana_key)
+            birth in (None, person.birth_date) and (not kana or kana == person.kana_key)
         )
         if agrees:
             return Match(person.pk)
@@ -116,21 +237,19 @@ def _match(row: dict, notices: dict, persons: dict, by_birth: dict) -> Match:
             )
         return Match(person.pk)
     if len(same_kana) > 1:
-        ranked = sorted(
-            same_kana,
-            key=lambda p: (p.kanji_key != row["kanji_key"], p.address_key != row["address_key"], p.pk),
-        )
+        kanji, address = _keys(row)
+        ranked = sorted(same_kana, key=lambda p: (p.kanji_key != kanji, p.address_key != address, p.pk))
         return _doubt(
             "several_candidates",
             f"氏名カナ・生年月日が一致する人が{len(same_kana)}人います。",
             f"{len(same_kana)} persons have this kana name and birth date.",
             [p.pk for p in ranked],
         )
+    kanji, address = _keys(row)
     near = [
         p.pk
-        for p in born
-        if (row["kanji_key"] and p.kanji_key == row["kanji_key"])
-        or (row["address_key"] and p.address_key == row["address_key"])
+        for p in by_birth.get(birth, [])
+        if (kanji and p.kanji_key == kanji) or (address and p.address_key == address)
     ]
     return _doubt(
         "no_candidate",

@@ -83,9 +83,11 @@ def read_rows(data: bytes) -> tuple[str, list[tuple[int, dict[str, str]]]]:
                     )
                 ]
             )
+        keys = [c.key if c else None for c in columns]
+        known = [(i, key) for i, key in enumerate(keys) if key]
         rows = []
         for line, cells in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in cells):
+            if not "".join(cells).strip():  # no cell with anything but spaces
                 continue
             if len(rows) >= MAX_ROWS:
                 raise ProblemList(
@@ -98,7 +100,10 @@ def read_rows(data: bytes) -> tuple[str, list[tuple[int, dict[str, str]]]]:
                         )
                     ]
                 )
-            rows.append((line, {c.key: cells[i] for i, c in enumerate(columns) if c and i < len(cells)}))
+            if None in keys:
+                rows.append((line, {key: cells[i] for i, key in known if i < len(cells)}))
+            else:  # every column is one of the layout's (a short row lacks the last ones)
+                rows.append((line, dict(zip(keys, cells, strict=False))))
     except csv.Error as exc:
         raise ProblemList(
             [

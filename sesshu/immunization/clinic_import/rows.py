@@ -5,20 +5,49 @@ problem codes and messages), and the checks are those of ``records.check_dose`` 
 unknown vaccine, clinic or lot, a lot of another vaccine, an expired lot, a volume that is not > 0,
 a date in the future. The checks against the person (before birth, after death, the same dose
 twice) follow the matching (``services``).
+
+A row is two parts. *Who* (ticket number, names, birth date, sex, address) differs on every row and
+is read for each. *The dose* (vaccine, date, dose number, lot, clinic, doctors, 区分, fee, remarks)
+repeats: a month's file has a few hundred dates, a few vaccines, lots, clinics and doctors, so the
+same dose cells come back many times. The dose part is read and checked once per distinct set of
+cells and kept (values, problems and the values as JSON), which is most of the time of a large file.
 """
 
+import json
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from sesshu.core.problems import Problem
-from sesshu.core.text import address_key, kana_key, kanji_key, nfkc
+from sesshu.core.text import kana_key
 
 from .. import entry
 from ..models import Clinic, ClinicFee, Lot, Vaccine
 from ..records import _volume_problem
 from .layout import LEGAL, PAYMENT, SEX, YES
+
+# The dose cells: a row's dose part is a function of these (and of the file's clinic and today).
+DOSE_CELLS = (
+    "vaccine",
+    "vaccinated_on",
+    "dose_number",
+    "fee_yen",
+    "screening_only",
+    "not_vaccinated_reason",
+    "volume_ml",
+    "clinic",
+    "lot_number",
+    "legal_category",
+    "payment",
+    "vaccinating_doctor_name",
+    "screening_doctor_name",
+    "remarks",
+)
+_normalize = unicodedata.normalize
+_json = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: json.dumps(…, **kw) makes one per call
+_string = json.encoder.encode_basestring  # a str as a JSON string (non-ASCII kept), in C
 
 
 @dataclass
@@ -31,6 +60,9 @@ class Masters:
     fees: dict[tuple[int, str], list[ClinicFee]] = field(default_factory=dict)
     # Parsed dates by (column, text): a month's file repeats a few hundred dates over many rows.
     dates: dict[tuple[str, str], tuple] = field(default_factory=dict)
+    # Read dose parts by (file clinic, today) and then by the dose cells.
+    doses: dict[tuple, dict] = field(default_factory=dict)
+    kana_keys: dict[str, str] = field(default_factory=dict)
 
     def parse_date(self, cells: dict, name: str, problems: list, *, ja: str, en: str):
         """``entry._date`` (required), remembered per text: the same problems for the same text."""
@@ -65,40 +97,127 @@ class Masters:
         return None
 
 
-def parse_row(cells: dict[str, str], masters: Masters, *, default_clinic: Clinic | None, today: date):
-    """(values as JSON-able dict, [problem dicts]) for one row."""
-    problems: list[Problem] = []
-    values: dict = {}
+def _text(cells: dict, name: str) -> str:
+    """``entry._text``: the cell NFKC-normalized and stripped ("" when missing)."""
+    value = cells.get(name)
+    if not value:
+        return ""
+    if value.__class__ is not str:
+        value = str(value)
+    return _normalize("NFKC", value).strip()
 
-    def text(name: str) -> str:
-        return entry._text(cells, name)
 
-    # Who: the 5情報 as written, and the keys the matching compares.
-    values["ticket_number"] = "".join(ch for ch in text("ticket_number") if ch.isdigit())
-    values["name_kana"] = text("name_kana")[:100]
-    values["name"] = text("name")[:100]
-    values["address"] = text("address")[:200]
-    values["kana_key"] = kana_key(values["name_kana"])
-    values["kanji_key"] = kanji_key(values["name"])
-    values["address_key"] = address_key(values["address"])
-    raw_sex = text("sex")
-    values["sex"] = SEX.get(raw_sex, "")
-    if raw_sex and not values["sex"]:
+@dataclass(slots=True)
+class Dose:
+    """The dose part of a row, shared by every row with the same dose cells."""
+
+    values: dict
+    problems: list[dict]
+    json: str  # the values as JSON members, without the braces
+    vaccine: str | None  # the vaccine code when known
+    day: date | None
+    screening_only: bool
+
+
+@dataclass(slots=True)
+class Row:
+    """One row as read: its line, who values, problems, the matching keys and the shared dose part."""
+
+    line: int
+    who: dict
+    problems: list[dict]
+    kana_key: str
+    birth: date | None
+    dose: Dose
+
+    @property
+    def values(self) -> dict:
+        return {**self.who, **self.dose.values}
+
+    def values_json(self) -> str:
+        """The values as JSON text (as ``json.dumps(self.values, ensure_ascii=False)`` would write them,
+        member by member: the who part here, the dose part's text kept with it)."""
+        w = self.who
+        birth = w["birth_date"]
+        return (
+            f'{{"ticket_number": {_string(w["ticket_number"])}, "name_kana": {_string(w["name_kana"])}, '
+            f'"name": {_string(w["name"])}, "address": {_string(w["address"])}, "sex": {_string(w["sex"])}, '
+            f'"birth_date": {_string(birth) if birth else "null"}, {self.dose.json}}}'
+        )
+
+
+def read_row(line: int, cells: dict, masters: Masters, doses: dict, default_clinic, today: date) -> Row:
+    """A row: the who part read now, the dose part from ``doses`` (read on its first appearance)."""
+    problems: list = []
+    ticket = _text(cells, "ticket_number")
+    if ticket and not ticket.isdigit():  # printed with spaces or hyphens: the digits only
+        ticket = ticket.replace(" ", "")
+        if not ticket.isdigit():
+            ticket = "".join(ch for ch in ticket if ch.isdigit())
+    name_kana = _text(cells, "name_kana")[:100]
+    key = masters.kana_keys.get(name_kana)
+    if key is None:
+        key = masters.kana_keys[name_kana] = kana_key(name_kana)
+    raw_sex = _text(cells, "sex")
+    sex = SEX.get(raw_sex, "")
+    if raw_sex and not sex:
         problems.append(
             Problem(
                 "invalid_sex",
                 f"性別「{raw_sex[:10]}」を読めません（男・女）。",
                 f"Unknown sex “{raw_sex[:10]}” (男 or 女).",
                 "sex",
-            )
+            ).as_dict()
         )
-    if not values["kana_key"] and not values["ticket_number"]:
-        problems.append(entry._required("name_kana", "氏名カナ", "name in kana"))
-    birth = masters.parse_date(cells, "birth_date", problems, ja="生年月日", en="birth date")
-    values["birth_date"] = birth.isoformat() if birth else None
+    if not key and not ticket:
+        problems.append(entry._required("name_kana", "氏名カナ", "name in kana").as_dict())
+    birth_problems: list = []
+    birth = masters.parse_date(cells, "birth_date", birth_problems, ja="生年月日", en="birth date")
+    if birth_problems:
+        problems.extend(p.as_dict() for p in birth_problems)
+    who = {
+        "ticket_number": ticket,
+        "name_kana": name_kana,
+        "name": _text(cells, "name")[:100],
+        "address": _text(cells, "address")[:200],
+        "sex": sex,
+        "birth_date": birth.isoformat() if birth else None,
+    }
+    try:
+        cache_key = tuple(map(cells.get, DOSE_CELLS))
+        dose = doses.get(cache_key)
+    except TypeError:  # a cell that is not text (cannot be a key): read, not kept
+        cache_key, dose = None, None
+    if dose is None:
+        dose = _read_dose(cells, masters, default_clinic, today)
+        if cache_key is not None:
+            doses[cache_key] = dose
+    if dose.problems:
+        problems = problems + dose.problems
+    return Row(line, who, problems, key, birth, dose)
 
-    # What: the dose.
-    code = nfkc(text("vaccine")).upper()
+
+def read_all(raw_rows, masters: Masters, *, default_clinic: Clinic | None, today: date) -> list[Row]:
+    """Every row of a file (``[(line, {column key: text})]``), in order."""
+    doses = masters.doses.setdefault((default_clinic.pk if default_clinic else None, today), {})
+    return [read_row(line, cells, masters, doses, default_clinic, today) for line, cells in raw_rows]
+
+
+def parse_row(cells: dict[str, str], masters: Masters, *, default_clinic: Clinic | None, today: date):
+    """(values as JSON-able dict, [problem dicts]) for one row."""
+    doses = masters.doses.setdefault((default_clinic.pk if default_clinic else None, today), {})
+    row = read_row(0, cells, masters, doses, default_clinic, today)
+    return row.values, row.problems
+
+
+def _read_dose(cells: dict, masters: Masters, default_clinic: Clinic | None, today: date) -> Dose:
+    problems: list[Problem] = []
+    values: dict = {}
+
+    def text(name: str) -> str:
+        return _text(cells, name)
+
+    code = text("vaccine").upper()
     vaccine = masters.vaccines.get(code)
     if not code:
         problems.append(entry._required("vaccine", "ワクチン", "vaccine"))
@@ -214,4 +333,11 @@ def parse_row(cells: dict[str, str], masters: Masters, *, default_clinic: Clinic
     if clinic and vaccine and day and values["dose_number"]:
         values["fee_table_yen"] = masters.fee(clinic.pk, vaccine.pk, values["dose_number"], day)
         values["under_contract"] = clinic.under_contract_on(day)
-    return values, [p.as_dict() for p in problems]
+    return Dose(
+        values=values,
+        problems=[p.as_dict() for p in problems],
+        json=_json(values)[1:-1],
+        vaccine=vaccine.pk if vaccine else None,
+        day=day,
+        screening_only=values["screening_only"],
+    )

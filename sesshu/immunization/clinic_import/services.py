@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from sesshu.addressee.models import Person, PersonStatus
@@ -27,6 +27,7 @@ from ..models import (
     ImportRow,
     ImportRowStatus,
     RecordSource,
+    RecordStatus,
     SourceFile,
     SourceFileKind,
     SourceFileStatus,
@@ -34,9 +35,9 @@ from ..models import (
     Vaccine,
 )
 from . import bulk
-from .matching import CHUNK, Candidate, match_rows
+from .matching import Candidate, Known, given_doses, match_rows
 from .reading import read_rows
-from .rows import Masters, parse_row
+from .rows import Masters, Row, read_all
 
 PURPOSE = "予防接種台帳 医療機関ファイルの取込 (immunization register: clinic file import)"
 PURPOSE_REVIEW = "予防接種台帳 取込の照合確認 (immunization register: import review)"
@@ -109,10 +110,7 @@ def upload(
         )
         raise
     today = timezone.localdate()
-    masters = Masters.load()
-    parsed = [
-        (line, *parse_row(cells, masters, default_clinic=clinic, today=today)) for line, cells in raw_rows
-    ]
+    parsed = read_all(raw_rows, Masters.load(), default_clinic=clinic, today=today)
     statuses = _match_and_check(parsed)
     with transaction.atomic():
         source = SourceFile.objects.create(
@@ -126,23 +124,7 @@ def upload(
             row_count=len(parsed),
             uploaded_by=actor,
         )
-        bulk.insert(
-            ImportRow,
-            [
-                {
-                    "source_file_id": source.pk,
-                    "row_number": line,
-                    "values": values,
-                    "status": status,
-                    "problems": problems,
-                    "person_id": person_id,
-                    "candidates": candidates,
-                }
-                for (line, values, _), (status, problems, person_id, candidates) in zip(
-                    parsed, statuses, strict=True
-                )
-            ],
-        )
+        _store_rows(source, parsed, statuses)
         counts = Counter(s[0] for s in statuses)
         audit(
             Action.CREATE,
@@ -155,49 +137,85 @@ def upload(
     return source
 
 
-def _match_and_check(parsed: list) -> list[tuple[str, list, int | None, list]]:
+def _store_rows(source: SourceFile, parsed: list[Row], statuses: list) -> None:
+    """One ImportRow per row (COPY on PostgreSQL). The values are written as JSON text made of the
+    row's own part and its dose part's JSON, which rows with the same dose cells share."""
+    json = bulk._json
+    bulk.copy_rows(
+        ImportRow,
+        ["source_file_id", "row_number", "values", "status", "problems", "person_id", "candidates"],
+        (
+            (
+                source.pk,
+                row.line,
+                row.values_json(),
+                status,
+                json(problems) if problems else "[]",
+                person_id,
+                json(candidates) if candidates else "[]",
+            )
+            for row, (status, problems, person_id, candidates) in zip(parsed, statuses, strict=True)
+        ),
+    )
+
+
+def _match_and_check(parsed: list[Row]) -> list[tuple[str, list, int | None, list]]:
     """(status, problems, person id, candidates) per row: matching, then the checks against the person."""
+    matchable = [i for i, row in enumerate(parsed) if not row.problems]
     keys = []
-    for _, values, _problems in parsed:
-        birth = values.get("birth_date")
-        keys.append({**values, "birth_date": date.fromisoformat(birth) if birth else None})
-    matchable = [i for i, (_, _, problems) in enumerate(parsed) if not problems]
-    matches, persons = match_rows([keys[i] for i in matchable])
+    for i in matchable:
+        who = parsed[i].who
+        keys.append(
+            {
+                "ticket_number": who["ticket_number"],
+                "kana_key": parsed[i].kana_key,
+                "birth_date": parsed[i].birth,
+                "sex": who["sex"],
+                "name": who["name"],
+                "address": who["address"],
+            }
+        )
+    matches, persons = match_rows(keys)
     match_of = dict(zip(matchable, matches, strict=True))
-    matched_ids = {m.person_id for m in matches if m.person_id}
-    existing = {}
-    ids = sorted(matched_ids)
-    for i in range(0, len(ids), CHUNK):
-        existing.update(records.active_doses(ids[i : i + CHUNK]))
+    # Only the doses of the file are looked up in the register: (person, vaccine, 接種日).
+    existing = given_doses(
+        (m.person_id, parsed[i].dose.vaccine, parsed[i].dose.day)
+        for i, m in match_of.items()
+        if m.person_id and not parsed[i].dose.screening_only
+    )
     seen: set = set()
     out = []
-    for i, (_, values, problems) in enumerate(parsed):
-        if problems:
-            out.append((ImportRowStatus.ERROR, problems, None, []))
+    matched = ImportRowStatus.MATCHED
+    for i, row in enumerate(parsed):
+        if row.problems:
+            out.append((ImportRowStatus.ERROR, row.problems, None, []))
             continue
         match = match_of[i]
-        if match.person_id is None:
+        person_id = match.person_id
+        if person_id is None:
             out.append((ImportRowStatus.DOUBT, [match.reason], None, match.candidates))
             continue
-        person = persons[match.person_id]
-        day = date.fromisoformat(values["vaccinated_on"])
-        person_problems = _person_problems(person, day)
-        if person_problems:
-            out.append((ImportRowStatus.ERROR, person_problems, match.person_id, []))
+        person = persons[person_id]
+        dose = row.dose
+        day = dose.day
+        if day < person.birth_date or (person.status == PersonStatus.DECEASED and person.status_date):
+            person_problems = _person_problems(person, day)
+            if person_problems:
+                out.append((ImportRowStatus.ERROR, person_problems, person_id, []))
+                continue
+        if dose.screening_only:
+            out.append((matched, [], person_id, []))
             continue
-        if values["screening_only"]:
-            out.append((ImportRowStatus.MATCHED, [], match.person_id, []))
-            continue
-        identity = (match.person_id, values["vaccine"], day)
+        identity = (person_id, dose.vaccine, day)
         known = existing.get(identity)
         if identity in seen:
-            out.append((ImportRowStatus.DUPLICATE, [_duplicate_in_file()], match.person_id, []))
-        elif known is not None and _same_lot(known.lot_number, values["lot_number"]):
-            out.append((ImportRowStatus.DUPLICATE, [_already_recorded(known)], match.person_id, []))
+            out.append((ImportRowStatus.DUPLICATE, [_duplicate_in_file()], person_id, []))
+        elif known is not None and _same_lot(known.lot_number, dose.values["lot_number"]):
+            out.append((ImportRowStatus.DUPLICATE, [_already_recorded(known)], person_id, []))
         elif known is not None:
-            out.append((ImportRowStatus.DOUBT, [_lot_conflict(known)], None, [match.person_id]))
+            out.append((ImportRowStatus.DOUBT, [_lot_conflict(known)], None, [person_id]))
         else:
-            out.append((ImportRowStatus.MATCHED, [], match.person_id, []))
+            out.append((matched, [], person_id, []))
         seen.add(identity)
     return out
 
@@ -230,7 +248,7 @@ def _person_problems(person: Candidate, day: date) -> list[dict]:
     return problems
 
 
-def _already_recorded(known: VaccinationRecord) -> dict:
+def _already_recorded(known: VaccinationRecord | Known) -> dict:
     # Kept with the row for the fee report: a dose first entered by hand is still this clinic's claim,
     # one already imported from a clinic file was claimed before.
     return {"record": known.pk, "record_source": known.source} | _problem_dict(
@@ -250,7 +268,7 @@ def _duplicate_in_file() -> dict:
     )
 
 
-def _lot_conflict(known: VaccinationRecord) -> dict:
+def _lot_conflict(known: VaccinationRecord | Known) -> dict:
     return _problem_dict(
         "lot_conflict",
         f"同じ日の同じワクチンの記録（{known.pk}）のLotが異なります（{known.lot_number}）。",
@@ -334,6 +352,99 @@ def _record(source: SourceFile, row_number: int, person_id: int, v: dict, clinic
     )
 
 
+def _json_value(table: str, key: str, kind: str = "text") -> str:
+    """SQL for ``values[key]`` of an import row (JSON), as text or cast to ``kind``."""
+    values = f"{table}.{connection.ops.quote_name('values')}"
+    if connection.vendor == "postgresql":
+        text = f"({values} ->> '{key}')"
+        return text if kind == "text" else f"{text}::{kind}"
+    return f"json_extract({values}, '$.{key}')"  # SQLite: JSON numbers and booleans (1/0) as such
+
+
+def _mark_now_duplicate(source: SourceFile) -> None:
+    """Matched rows whose dose (person, vaccine, 接種日) is now an active, given record: duplicates."""
+    table = connection.ops.quote_name(ImportRow._meta.db_table)
+    records = connection.ops.quote_name(VaccinationRecord._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET status = %s WHERE source_file_id = %s AND status = %s "  # noqa: S608
+        f"AND NOT {_json_value(table, 'screening_only', 'boolean')} "
+        f"AND EXISTS (SELECT 1 FROM {records} r WHERE r.person_id = {table}.person_id "
+        f"AND r.vaccine_id = {_json_value(table, 'vaccine')} "
+        f"AND r.vaccinated_on = {_json_value(table, 'vaccinated_on', 'date')} "
+        "AND r.status = %s AND NOT r.screening_only)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [ImportRowStatus.DUPLICATE, source.pk, ImportRowStatus.MATCHED, RecordStatus.ACTIVE]
+        )
+
+
+def _insert_records(source: SourceFile, actor) -> list[int]:
+    """The records of the file's matched rows, written by the database from the rows' values in one
+    statement (``_record`` is the same mapping for one row). The persons of the records written."""
+    table = connection.ops.quote_name(ImportRow._meta.db_table)
+    clinics = connection.ops.quote_name(Clinic._meta.db_table)
+
+    def v(key: str, kind: str = "text") -> str:
+        return _json_value("i", key, kind)
+
+    screening = v("screening_only", "boolean")
+    expressions = {
+        "person_id": "i.person_id",
+        "vaccine_id": v("vaccine"),
+        "dose_number": v("dose_number", "integer"),
+        "vaccinated_on": v("vaccinated_on", "date"),
+        "product_id": v("product_id", "bigint"),
+        "lot_id": v("lot_id", "bigint"),
+        "lot_number": v("lot_number"),
+        "product_name": f"COALESCE({v('product_name')}, '')",
+        "maker_name": f"COALESCE({v('maker_name')}, '')",
+        "volume_ml": f"CASE WHEN NOT {screening} AND {v('volume_ml')} <> '' "
+        f"THEN {v('volume_ml', 'numeric')} END",
+        "clinic_id": v("clinic_id", "bigint"),
+        "clinic_name": "COALESCE(c.name, '')",
+        "vaccinating_doctor_name": v("vaccinating_doctor_name"),
+        "screening_doctor_name": v("screening_doctor_name"),
+        "legal_category": f"COALESCE(NULLIF({v('legal_category')}, ''), 'routine')",
+        "payment": f"COALESCE(NULLIF({v('payment')}, ''), 'public')",
+        "fee_yen": f"COALESCE({v('fee_yen', 'integer')}, "
+        f"CASE WHEN NOT {screening} THEN {v('fee_table_yen', 'integer')} END)",
+        "screening_only": screening,
+        "not_vaccinated_reason": v("not_vaccinated_reason"),
+        "remarks": v("remarks"),
+        "ticket_number": v("ticket_number"),
+        "source_row": "i.row_number",
+    }
+    given = {
+        "billing_month": source.billing_month,
+        "source": RecordSource.CLINIC_FILE,
+        "source_file_id": source.pk,
+        "registered_by_id": actor.pk,
+    }
+    fields = {f.attname: f for f in VaccinationRecord._meta.concrete_fields if not f.primary_key}
+    columns, selects, params = [], [], []
+    postgresql = connection.vendor == "postgresql"
+    for attname, default in bulk.defaults(VaccinationRecord, timezone.now()).items():
+        columns.append(connection.ops.quote_name(fields[attname].column))
+        if attname in expressions:
+            selects.append(expressions[attname])
+            continue
+        # Table and column names come from the models, values are parameters (cast on PostgreSQL,
+        # where a parameter in a select list has no type of its own).
+        kind = fields[attname].cast_db_type(connection) if postgresql else None
+        selects.append(f"CAST(%s AS {kind})" if kind else "%s")
+        params.append(bulk.prepare(given.get(attname, default)))
+    target = connection.ops.quote_name(VaccinationRecord._meta.db_table)
+    sql = (
+        f"INSERT INTO {target} ({', '.join(columns)}) SELECT {', '.join(selects)} "  # noqa: S608
+        f"FROM {table} i LEFT JOIN {clinics} c ON c.id = {v('clinic_id', 'bigint')} "
+        "WHERE i.source_file_id = %s AND i.status = %s ORDER BY i.row_number RETURNING person_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, source.pk, ImportRowStatus.MATCHED])
+        return [person_id for (person_id,) in cursor.fetchall()]
+
+
 @dataclass
 class CommitResult:
     imported: int
@@ -381,26 +492,11 @@ def commit(file_id: int, *, actor) -> CommitResult:
                     )
                 ]
             )
-        matched = list(
-            rows.filter(status=ImportRowStatus.MATCHED).values_list("row_number", "person_id", "values")
-        )
         # Doses entered since the preview are recognised again, not duplicated.
-        existing = {}
-        ids = sorted({p for _, p, _ in matched})
-        for i in range(0, len(ids), CHUNK):
-            existing.update(records.active_doses(ids[i : i + CHUNK]))
-        now_duplicate = [
-            n
-            for n, p, v in matched
-            if not v["screening_only"]
-            and (p, v["vaccine"], date.fromisoformat(v["vaccinated_on"])) in existing
-        ]
-        clinics = Clinic.objects.in_bulk({v["clinic_id"] for _, _, v in matched if v["clinic_id"]})
-        skip = set(now_duplicate)
-        new = [_record(source, n, p, v, clinics, actor) for n, p, v in matched if n not in skip]
+        _mark_now_duplicate(source)
         try:
             with transaction.atomic():
-                bulk.insert(VaccinationRecord, new)
+                imported_persons = _insert_records(source, actor)
         except IntegrityError:
             raise ProblemList(
                 [
@@ -412,14 +508,12 @@ def commit(file_id: int, *, actor) -> CommitResult:
                     )
                 ]
             ) from None
-        for i in range(0, len(now_duplicate), CHUNK):
-            rows.filter(row_number__in=now_duplicate[i : i + CHUNK]).update(status=ImportRowStatus.DUPLICATE)
         rows.filter(status=ImportRowStatus.MATCHED).update(status=ImportRowStatus.IMPORTED)
         source.status = SourceFileStatus.COMMITTED
         source.committed_at = timezone.now()
         source.save(update_fields=["status", "committed_at"])
         result = CommitResult(
-            len(new),
+            len(imported_persons),
             rows.filter(status=ImportRowStatus.DUPLICATE).count(),
             rows.filter(status=ImportRowStatus.DOUBT).count(),
         )
@@ -427,7 +521,7 @@ def commit(file_id: int, *, actor) -> CommitResult:
             Action.CREATE,
             purpose=PURPOSE,
             object_type="vaccination_record",
-            subjects=sorted({r["person_id"] for r in new}),
+            subjects=sorted(set(imported_persons)),
             detail={
                 "step": "commit",
                 "file": source.pk,
@@ -563,3 +657,48 @@ def reject(row_id: int, *, reason: str, actor) -> ImportRow:
             actor=actor,
         )
     return row
+
+
+# Withdrawing a file ---------------------------------------------------------------------------------
+
+
+def withdraw(file_id: int, *, reason: str, actor) -> SourceFile:
+    """取消: a file not imported (typically refused for its error rows, the clinic sending a corrected
+    one) leaves the review queue and the fee report. Its rows stay, for the record of what was sent;
+    the reason is kept in the audit event. An imported file cannot be withdrawn: its records are
+    corrected or deleted one by one (four-eyes)."""
+    reason = (reason or "").strip()[:500]
+    if not reason:
+        raise ProblemList([Problem("required", "理由を入力してください。", "Enter the reason.", "reason")])
+    with transaction.atomic():
+        source = SourceFile.objects.select_for_update().filter(pk=file_id, kind__in=IMPORT_KINDS).first()
+        if source is None:
+            raise ProblemList(
+                [Problem("unknown_file", "ファイルが見つかりません。", "No such file.", "file")]
+            )
+        if source.status != SourceFileStatus.PREVIEW:
+            raise ProblemList(
+                [
+                    Problem(
+                        "not_withdrawable",
+                        "取込済みまたは取消済みのファイルは取り消せません。",
+                        "An imported or withdrawn file cannot be withdrawn.",
+                        "file",
+                    )
+                ]
+            )
+        source.status = SourceFileStatus.REJECTED
+        source.save(update_fields=["status"])
+        rows = ImportRow.objects.filter(source_file=source)
+        subjects = set(rows.exclude(person_id=None).values_list("person_id", flat=True))
+        for candidates in rows.filter(status=ImportRowStatus.DOUBT).values_list("candidates", flat=True):
+            subjects.update(candidates)
+        audit(
+            Action.CHANGE,
+            purpose=PURPOSE,
+            object_type="clinic_file",
+            subjects=sorted(subjects),
+            detail={"step": "withdraw", "file": source.pk, "reason": reason},
+            actor=actor,
+        )
+    return source
