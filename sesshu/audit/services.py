@@ -14,6 +14,8 @@ from datetime import UTC
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from sesshu.core.bulk import copy_or_insert
+
 from . import context
 from .models import Action, AuditChainHead, AuditEvent, Outcome
 
@@ -162,23 +164,13 @@ def record_many(entries: list[dict]) -> int:
 def _insert_events(rows: list[dict]) -> None:
     """Insert the chained rows at once: COPY on PostgreSQL, one prepared INSERT run for all on SQLite."""
     fields = AuditEvent._meta.concrete_fields
-    quote = connection.ops.quote_name
-    table = quote(AuditEvent._meta.db_table)
-    names = ", ".join(quote(f.column) for f in fields)
     # Text and numbers go as they are (what get_db_prep_save returns for them); dates and JSON through it.
     plain = (models.CharField, models.IntegerField, models.ForeignKey)
     prepare = [(f.attname, None if isinstance(f, plain) else f.get_db_prep_save) for f in fields]
     params = [
         [row[name] if save is None else save(row[name], connection) for name, save in prepare] for row in rows
     ]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in params:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", params)  # noqa: S608
+    copy_or_insert(connection, AuditEvent._meta.db_table, [f.column for f in fields], params)
 
 
 @dataclass

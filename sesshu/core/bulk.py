@@ -6,7 +6,7 @@ is most of a batch's time at tens of thousands of rows. These take plain values;
 hold, the database checks them as for any insert.
 """
 
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models
 from django.utils import timezone
 
 
@@ -83,9 +83,16 @@ def copy_or_insert(db, table: str, columns: list[str], values) -> None:
     names = ", ".join(quote(c) for c in columns)
     with db.cursor() as cursor:
         if db.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-                for row in values:
-                    copy.write_row(row)
+            import psycopg
+
+            # COPY runs on psycopg's own cursor, outside Django's error wrapper: a violated constraint
+            # is raised as Django's IntegrityError, as for any other insert.
+            try:
+                with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+                    for row in values:
+                        copy.write_row(row)
+            except psycopg.errors.IntegrityError as exc:
+                raise IntegrityError(str(exc)) from exc
         else:
             marks = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", values)  # noqa: S608

@@ -1,7 +1,7 @@
 """Vaccination records: entry, the checks every dose passes, four-eyes corrections and deletions, history.
 
 Every entry point writes an audit event whose subjects are the person. The checks here are the ones
-a clinic file's rows pass too (the import builds on ``check_dose`` and ``active_doses``):
+a clinic file's rows pass too (the import builds on ``check_dose``):
 
 - refused (``Problem``, Japanese and English): a dose before birth, after death or in the future, an
   unknown or expired lot, a lot of another vaccine, a volume that is not positive, a second record of
@@ -678,10 +678,3 @@ def pending_changes(*, viewer) -> list[RecordChange]:
         actor=viewer,
     )
     return changes
-
-
-def active_doses(person_ids) -> dict[tuple[int, str, date], VaccinationRecord]:
-    """The dose identities of these persons' active, given records (for recognising a dose twice)."""
-    return {
-        r.dose_identity: r for r in VaccinationRecord.objects.given().filter(person_id__in=list(person_ids))
-    }

@@ -9,8 +9,10 @@ Constraints still hold: the database checks them as for any insert (IntegrityErr
 import json
 from datetime import date, datetime
 
-from django.db import IntegrityError, connection
+from django.db import connection
 from django.utils import timezone
+
+from sesshu.core.bulk import copy_or_insert
 
 _json = json.JSONEncoder(ensure_ascii=False).encode
 
@@ -77,20 +79,4 @@ def copy_rows(model, columns: list[str], rows) -> None:
     """Insert rows given as tuples of prepared values (None, numbers, text, dates; JSON as text) for
     the columns (attnames) named; the other columns must be nullable or have a database default."""
     by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(by_attname[c]) for c in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            import psycopg
-
-            try:
-                with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            except psycopg.errors.IntegrityError as exc:
-                raise IntegrityError(str(exc)) from exc
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            # Table and column names come from the model, never from input; the values are parameters.
-            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
-            cursor.executemany(sql, list(rows))
+    copy_or_insert(connection, model._meta.db_table, [by_attname[c] for c in columns], rows)

@@ -56,6 +56,7 @@ from ..models import (
     VaccinationRecord,
     Vaccine,
 )
+from ..notices.print_csv import TextEncoder
 from .evaluation import RowEvaluation, evaluate_rows
 from .services import IMPORT_KINDS, PURPOSE_FEES
 
@@ -481,7 +482,7 @@ def clinic_month_csv(month: date, clinic: Clinic, *, actor, encoding: str = "utf
     csv.writer(out, lineterminator="\r\n").writerows(_month_csv_rows(report))
     text = out.getvalue()
     if encoding == "cp932":
-        data = _cp932(text)
+        data = TextEncoder("cp932")(text)
     else:
         data = ("\ufeff" + text).encode("utf-8")
     _audit_export(report, "csv", actor, encoding=encoding)
@@ -493,20 +494,6 @@ def _total_row(label: str, report: ClinicReport, verdict: str, count: int, claim
     row[0], row[1], row[2], row[5] = label, report.code, report.name, count
     row[11], row[13], row[14] = claimed, payable, verdict
     return row
-
-
-def _cp932(text: str) -> bytes:
-    try:
-        return text.encode("cp932")
-    except UnicodeEncodeError:
-        pass
-    out = []
-    for ch in text:
-        try:
-            out.append(ch.encode("cp932"))
-        except UnicodeEncodeError:
-            out.append("〓".encode("cp932"))
-    return b"".join(out)
 
 
 def clinic_month_pdf(month: date, clinic: Clinic, *, actor) -> bytes:

@@ -4,7 +4,7 @@ Every step is an audit event whose subjects are the persons concerned. A file is
 not at all: a file with error rows cannot be committed (the clinic corrects and sends it again),
 and the commit is one transaction. The same bytes twice are one ``SourceFile`` (sha256), so a file
 sent again adds nothing; a dose already in the register (the dose identity: person, vaccine, 接種日,
-``records.active_doses``) is recognised — same lot: a duplicate, not imported; another lot: in doubt.
+``matching.given_doses``) is recognised — same lot: a duplicate, not imported; another lot: in doubt.
 """
 
 import hashlib
@@ -452,13 +452,28 @@ class CommitResult:
     in_doubt: int
 
 
+def _locked_file(file_id: int) -> SourceFile:
+    """The uploaded file, locked for the rest of the transaction (commit and withdraw exclude each other)."""
+    source = SourceFile.objects.select_for_update().filter(pk=file_id, kind__in=IMPORT_KINDS).first()
+    if source is None:
+        raise ProblemList([Problem("unknown_file", "ファイルが見つかりません。", "No such file.", "file")])
+    return source
+
+
 def commit(file_id: int, *, actor) -> CommitResult:
     """Import the matched rows of a previewed file, all or nothing. Raises ProblemList."""
     with transaction.atomic():
-        source = SourceFile.objects.select_for_update().filter(pk=file_id, kind__in=IMPORT_KINDS).first()
-        if source is None:
+        source = _locked_file(file_id)
+        if source.status == SourceFileStatus.REJECTED:
             raise ProblemList(
-                [Problem("unknown_file", "ファイルが見つかりません。", "No such file.", "file")]
+                [
+                    Problem(
+                        "withdrawn",
+                        "このファイルは取り消されています。何も追加していません。",
+                        "This file was withdrawn; nothing was added.",
+                        "file",
+                    )
+                ]
             )
         if source.status != SourceFileStatus.PREVIEW:
             raise ProblemList(
@@ -671,11 +686,7 @@ def withdraw(file_id: int, *, reason: str, actor) -> SourceFile:
     if not reason:
         raise ProblemList([Problem("required", "理由を入力してください。", "Enter the reason.", "reason")])
     with transaction.atomic():
-        source = SourceFile.objects.select_for_update().filter(pk=file_id, kind__in=IMPORT_KINDS).first()
-        if source is None:
-            raise ProblemList(
-                [Problem("unknown_file", "ファイルが見つかりません。", "No such file.", "file")]
-            )
+        source = _locked_file(file_id)
         if source.status != SourceFileStatus.PREVIEW:
             raise ProblemList(
                 [

@@ -68,7 +68,10 @@ class PrintFile:
     person_ids: list[int]
 
 
-class _Encoder:
+class TextEncoder:
+    """Text to bytes for a Japanese PC: characters CP932 lacks are mapped to their CP932 look-alikes
+    where there is one, else printed as 〓 (and counted in ``replaced``); private-use 外字 as 〓."""
+
     def __init__(self, encoding: str):
         if encoding not in ENCODINGS:
             raise ValueError(f"encoding must be one of {ENCODINGS}")
@@ -156,7 +159,7 @@ def printable(notices):
 
 
 def build(notices: Iterable[dict], encoding: str) -> PrintFile:
-    encode = _Encoder(encoding)
+    encode = TextEncoder(encoding)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     parts: list[bytes] = []
