@@ -113,31 +113,56 @@ class VaccinationRecord(models.Model):
     duplicate (same lot) from a conflict to review (another lot).
     """
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="vaccinations")
-    vaccine = models.ForeignKey(Vaccine, on_delete=models.PROTECT)
+    # Indexes: every read of records goes by person (the (person, 接種日) index and the dose identity
+    # lead with it), by id, or by file (the source row constraint). The keys nobody looks records up
+    # by (masters, staff, ticket number) have none: each index is written for every record, which a
+    # clinic file of 100,000 rows pays 100,000 times; deleting a master scans the table instead.
+    # The mostly empty keys (doctors, superseded_by) have partial indexes: nothing is written for NULL.
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="vaccinations", db_index=False)
+    vaccine = models.ForeignKey(Vaccine, on_delete=models.PROTECT, db_index=False)
     dose_number = models.PositiveSmallIntegerField("接種回")
     vaccinated_on = models.DateField("接種日")
     product = models.ForeignKey(
-        "immunization.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "immunization.Product",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     lot = models.ForeignKey(
-        "immunization.Lot", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "immunization.Lot", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     maker_name = models.CharField("ワクチンメーカー", max_length=100, blank=True)
     product_name = models.CharField("ワクチン名", max_length=100, blank=True)
     lot_number = models.CharField("Lot", max_length=30, blank=True)
     volume_ml = models.DecimalField("接種量 (mL)", max_digits=5, decimal_places=2, null=True, blank=True)
     clinic = models.ForeignKey(
-        "immunization.Clinic", on_delete=models.PROTECT, null=True, blank=True, related_name="records"
+        "immunization.Clinic",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="records",
+        db_index=False,
     )
     clinic_name = models.CharField("実施医療機関", max_length=100, blank=True)
     venue = models.CharField("接種会場", max_length=100, blank=True)
     screening_doctor = models.ForeignKey(
-        "immunization.Doctor", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "immunization.Doctor",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     screening_doctor_name = models.CharField("問診医", max_length=50, blank=True)
     vaccinating_doctor = models.ForeignKey(
-        "immunization.Doctor", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "immunization.Doctor",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     vaccinating_doctor_name = models.CharField("接種医", max_length=50, blank=True)
     legal_category = models.CharField(
@@ -174,20 +199,30 @@ class VaccinationRecord(models.Model):
     flagged = models.BooleanField("間違い接種の疑い", default=False)
     flag_reasons = models.JSONField(default=list, blank=True)
     flag_note = models.TextField("確認メモ", blank=True)
-    ticket_number = models.CharField("接種券番号", max_length=30, blank=True, db_index=True)
+    ticket_number = models.CharField("接種券番号", max_length=30, blank=True)
     source = models.CharField(max_length=20, choices=RecordSource.choices)
-    source_file = models.ForeignKey(
-        "immunization.SourceFile", on_delete=models.PROTECT, null=True, blank=True, related_name="records"
+    source_file = models.ForeignKey(  # looked up through vaccination_source_row_unique
+        "immunization.SourceFile",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="records",
+        db_index=False,
     )
     source_row = models.PositiveIntegerField(null=True, blank=True)
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     registered_at = models.DateTimeField("登録日", auto_now_add=True)
     registered_branch = models.CharField("登録支所", max_length=50, blank=True)
     status = models.CharField(max_length=12, choices=RecordStatus.choices, default=RecordStatus.ACTIVE)
     superseded_by = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(null=True, blank=True)
@@ -196,7 +231,15 @@ class VaccinationRecord(models.Model):
 
     class Meta:
         verbose_name = "接種記録 (vaccination record)"
-        indexes = [models.Index(fields=["person", "vaccinated_on"])]
+        indexes = [
+            models.Index(fields=["person", "vaccinated_on"]),
+            *(
+                models.Index(
+                    fields=[key], condition=models.Q(**{f"{key}__isnull": False}), name=f"vaccination_{key}"
+                )
+                for key in ("screening_doctor", "vaccinating_doctor", "superseded_by")
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "vaccine", "vaccinated_on"],

@@ -7,6 +7,7 @@ candidates when in doubt) and, once committed or resolved, the record it became.
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 __all__ = ["ImportRow", "ImportRowStatus"]
 
@@ -21,22 +22,36 @@ class ImportRowStatus(models.TextChoices):
 
 
 class ImportRow(models.Model):
+    # Indexes (each is written for every row of every file, and again when the commit sets the rows
+    # to 取込済): rows are read by file (import_row_unique leads with it), and across files only for
+    # the review queue (the partial import_row_doubt). Nobody looks rows up by person, record or
+    # clerk: the mostly empty keys have partial indexes, the person none.
     source_file = models.ForeignKey(
-        "immunization.SourceFile", on_delete=models.CASCADE, related_name="import_rows"
+        "immunization.SourceFile", on_delete=models.CASCADE, related_name="import_rows", db_index=False
     )
     row_number = models.PositiveIntegerField()  # the line in the file (the header is line 1)
     values = models.JSONField(default=dict)  # what the row says, cleaned (dates ISO, codes)
     status = models.CharField(max_length=10, choices=ImportRowStatus.choices)
     problems = models.JSONField(default=list, blank=True)  # [{code, field, message_ja, message_en}]
     person = models.ForeignKey(
-        "addressee.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "addressee.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     candidates = models.JSONField(default=list, blank=True)  # person ids when the match is in doubt
     record = models.ForeignKey(
-        "immunization.VaccinationRecord", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "immunization.VaccinationRecord",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     decided_at = models.DateTimeField(null=True, blank=True)
 
@@ -45,7 +60,16 @@ class ImportRow(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source_file", "row_number"], name="import_row_unique")
         ]
-        indexes = [models.Index(fields=["status"])]
+        indexes = [
+            # The review queue: rows in doubt of every file, in file and line order.
+            models.Index(
+                fields=["source_file", "row_number"], condition=Q(status="doubt"), name="import_row_doubt"
+            ),
+            *(
+                models.Index(fields=[key], condition=Q(**{f"{key}__isnull": False}), name=f"import_row_{key}")
+                for key in ("record", "decided_by")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source_file_id}:{self.row_number} {self.status}"
