@@ -28,6 +28,16 @@ SIZES = {
     "forecast_city": (1_000_000, 20_000),  # residents of the forecast's own city (sesshu.demo.forecast_city)
 }
 
+# The figures measured on the seeded city (the others make a database of their own).
+CITY_FIGURES = (
+    "seed_rate",
+    "search",
+    "audit_overhead_ratio",
+    "audit_verify_rate",
+    "moves_apply_rate",
+    "certificate_rate",
+)
+
 
 def prepare_database(db: str, pg_url: str) -> None:
     BENCH_VAR.mkdir(parents=True, exist_ok=True)
@@ -351,7 +361,14 @@ def main() -> int:
     parser.add_argument("--pg-url", required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", action="append")
+    # The figures measured in a database of their own (the vault, as-of, forecast, clinic import,
+    # extraction) do not need the city: --no-city skips its seed (minutes at full size).
+    parser.add_argument("--no-city", action="store_true", help="skip the city seed (only with --only)")
     args = parser.parse_args()
+    if args.no_city and (
+        not args.only or any(n.startswith(c) or c.startswith(n) for n in args.only for c in CITY_FIGURES)
+    ):
+        parser.error(f"--no-city: name with --only figures other than {', '.join(CITY_FIGURES)}")
     size = {name: sizes[1 if args.quick else 0] for name, sizes in SIZES.items()}
 
     prepare_database(args.db, args.pg_url)
@@ -386,7 +403,8 @@ def main() -> int:
     def want(name: str) -> bool:
         return any(name.startswith(w) or w.startswith(name) for w in wanted)
 
-    bench_seed(args.db, size["city"])  # every other figure needs the city
+    if not args.no_city:
+        bench_seed(args.db, size["city"])  # every other figure needs the city
     if want("search"):
         bench_search(args.db, size["city"], size["searches"])
     if want("audit_overhead_ratio"):

@@ -15,6 +15,7 @@ import jaconv
 _SPACES = re.compile(r"[\s\u3000・･]+")
 _SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
 _VOICED_MARKS = {"\u3099", "\u309a", "\u309b", "\u309c"}
+_NO_VOICED_MARKS = dict.fromkeys(map(ord, _VOICED_MARKS))
 # Variant kanji that appear in registers but that NFKC does not fold (異体字). Deliberately short:
 # only pairs whose equivalence no clerk would dispute.
 _KANJI_VARIANTS = str.maketrans(
@@ -61,13 +62,26 @@ def is_latin(text: str) -> bool:
     return bool(body) and all(ch.isascii() and (ch.isalpha() or ch in "-'.,") for ch in body)
 
 
+def _kana_key_table() -> dict[int, str | None]:
+    """One translation doing what jaconv.hira2kata, then removing ``_SPACES``, then ``_SMALL_KANA``
+    do in turn (each character maps to at most one, so they compose): one pass over the text
+    instead of three, which a clinic file of 100,000 names runs 100,000 times. ``\\s`` is exactly
+    ``str.isspace`` (both are Py_UNICODE_ISSPACE), and every whitespace character is below U+3001."""
+    table: dict[int, str | None] = {}
+    spaces = {chr(c) for c in range(0x3001) if chr(c).isspace()} | {"・", "･"}
+    for code in {*jaconv.conv_table.H2K_TABLE, *_SMALL_KANA, *map(ord, spaces)}:
+        katakana = jaconv.hira2kata(chr(code))
+        table[code] = None if katakana in spaces else katakana.translate(_SMALL_KANA)
+    return table
+
+
+_KANA_KEY = _kana_key_table()
+
+
 def kana_key(text: str) -> str:
     """Reading key: full-width katakana, no spaces, small kana enlarged, voiced marks removed."""
-    text = jaconv.hira2kata(nfkc(text))
-    text = _SPACES.sub("", text).translate(_SMALL_KANA)
-    decomposed = unicodedata.normalize("NFD", text)
-    stripped = "".join(ch for ch in decomposed if ch not in _VOICED_MARKS)
-    return unicodedata.normalize("NFC", stripped)
+    text = nfkc(text).translate(_KANA_KEY)
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).translate(_NO_VOICED_MARKS))
 
 
 def kanji_key(text: str) -> str:

@@ -7,16 +7,17 @@
 3. Anything else is in doubt: the candidates (same birth date and kana, kanji name or address) go to
    the review queue, where a clerk picks the person or rejects the row. Nothing is linked silently.
 
-The queries take all the file's keys as one JSON parameter, unpacked by the database and joined to
-the indexed columns (no IN list of a parameter per key): the notices of the ticket numbers, the
-persons of those notices, and the persons born on the file's birth dates. Candidates are listed in
-id order.
+The queries take all the file's keys as one parameter per column (PostgreSQL: arrays; SQLite: one
+JSON parameter), unpacked by the database and joined to the indexed columns (no IN list of a
+parameter per key): the notices of the ticket numbers, the persons of those notices, and the persons
+born on the file's birth dates. Candidates are listed in id order.
 """
 
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -35,8 +36,9 @@ class Match:
     reason: dict | None = None  # why in doubt (a problem dict)
 
 
-@dataclass
-class Candidate:
+class Candidate(NamedTuple):
+    """A person as the matching reads it (a tuple: a file's dates bring a hundred thousand of them)."""
+
     pk: int
     kana_key: str
     kanji_key: str
@@ -61,19 +63,31 @@ def _q(name: str) -> str:
 
 
 def keys_table(columns: list[tuple[str, str]], rows: list[tuple]) -> tuple[str, list]:
-    """A FROM item ``k`` with the given columns ((name, PostgreSQL type)) holding ``rows``, passed as
-    one JSON parameter that the database unpacks (PostgreSQL: json_to_recordset of objects; SQLite:
-    json_each of arrays): one short statement for any number of keys, where an IN list takes a
-    parameter per key. The keys are ids, dates, digits and master codes (no NUL, which PostgreSQL's
-    JSON functions refuse)."""
+    """A FROM item ``k`` with the given columns ((name, PostgreSQL type)) holding ``rows``: one short
+    statement for any number of keys, where an IN list takes a parameter per key. PostgreSQL: one
+    array per column, unnested side by side (psycopg sends a list as an array without building text);
+    SQLite: one JSON parameter of arrays, unpacked by json_each. The keys are ids, dates, digits and
+    master codes (no NUL, which PostgreSQL refuses in text)."""
     if connection.vendor == "postgresql":
-        names = [name for name, _ in columns]
-        data = json.dumps([dict(zip(names, row, strict=True)) for row in rows], default=date.isoformat)
-        typed = ", ".join(f"{name} {kind}" for name, kind in columns)
-        return f"json_to_recordset(%s::json) AS k({typed})", [data]
+        arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
+        names = ", ".join(name for name, _ in columns)
+        return f"unnest({arrays}) AS k({names})", [
+            _array([row[i] for row in rows]) for i in range(len(columns))
+        ]
     data = json.dumps(rows, default=date.isoformat)
     picks = ", ".join(f"j.value ->> {i} AS {name}" for i, (name, _) in enumerate(columns))
     return f"(SELECT {picks} FROM json_each(%s) AS j) AS k", [data]  # noqa: S608 (names from code)
+
+
+def _array(values) -> str:
+    """A PostgreSQL array literal of ids, dates or text (each element quoted), built here: psycopg
+    adapts a list element by element in Python, several times slower at 100,000 keys."""
+    first = values[0]
+    if isinstance(first, int):
+        return "{" + ",".join(map(str, values)) + "}"
+    if isinstance(first, date):
+        return "{" + ",".join(map(date.isoformat, values)) + "}"
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
 
 
 def _fetch(sql: str, params: list) -> list[tuple]:
@@ -83,6 +97,8 @@ def _fetch(sql: str, params: list) -> list[tuple]:
 
 
 def _candidates(rows: list[tuple]) -> dict[int, Candidate]:
+    if connection.vendor == "postgresql":  # dates come as dates
+        return {row[0]: Candidate._make(row) for row in rows}
     out = {}
     for row in rows:
         pk, kana, kanji, address, sex, birth, status, status_date = row
@@ -104,7 +120,7 @@ def persons_by_id(ids) -> dict[int, Candidate]:
     if not ids:
         return {}
     keys, params = keys_table([("id", "bigint")], [(i,) for i in ids])
-    return _candidates(_fetch(f"{_person_select()} JOIN {keys} ON p.id = k.id", params))
+    return _candidates(_fetch(f"{_person_select()} JOIN {keys} ON p.id = k.id ORDER BY p.id", params))
 
 
 def persons_born(days) -> dict[int, Candidate]:
@@ -112,7 +128,9 @@ def persons_born(days) -> dict[int, Candidate]:
     if not days:
         return {}
     keys, params = keys_table([("birth", "date")], [(d,) for d in days])
-    return _candidates(_fetch(f"{_person_select()} JOIN {keys} ON p.birth_date = k.birth", params))
+    return _candidates(
+        _fetch(f"{_person_select()} JOIN {keys} ON p.birth_date = k.birth ORDER BY p.id", params)
+    )
 
 
 def load_persons(ids=(), birth_dates=()) -> dict[int, Candidate]:
@@ -149,7 +167,7 @@ _SOURCE_LABELS = dict(RecordSource.choices)
 
 def given_doses(identities) -> dict[tuple[int, str, date], Known]:
     """The active, given records with one of these dose identities (person, vaccine, 接種日)."""
-    identities = sorted(set(identities))
+    identities = list(set(identities))
     if not identities:
         return {}
     keys, params = keys_table([("person", "bigint"), ("vaccine", "text"), ("day", "date")], identities)
@@ -171,35 +189,60 @@ def _doubt(code: str, ja: str, en: str, candidates: list[int]) -> Match:
     return Match(None, candidates[:10], {"code": code, "field": "person", "message_ja": ja, "message_en": en})
 
 
-def match_rows(rows: list[dict]) -> tuple[list[Match], dict[int, Candidate]]:
-    """A Match per row, and the persons read. A row is a dict with ticket_number, kana_key,
-    birth_date (a date or None), sex, and name and address (or their keys kanji_key, address_key)."""
-    notices = notices_of(r["ticket_number"] for r in rows if r.get("ticket_number"))
+class Key(NamedTuple):
+    """What a row says of the person: the matching keys (kana key, birth date) and the rest."""
+
+    ticket_number: str
+    kana_key: str
+    birth_date: date | None
+    sex: str
+    name: str
+    address: str
+
+
+def match_rows(rows: list[Key]) -> tuple[list[Match], dict[int, Candidate]]:
+    """A Match per row, and the persons read."""
+    notices = notices_of(r.ticket_number for r in rows if r.ticket_number)
     # Everyone born on a date of the file: a month's file has a few thousand dates, and one indexed
     # scan of them is cheaper than a lookup per (kana, birth date) pair (ten times, at 100,000 rows).
-    persons = persons_born(r["birth_date"] for r in rows if r.get("birth_date"))
-    persons.update(persons_by_id({p for p, _ in notices.values()} - persons.keys()))  # born on other days
+    persons = persons_born(r.birth_date for r in rows if r.birth_date)
+    # The persons of notices born on other days (their birth dates are none of the file's, so each
+    # list below holds the persons of one query, in id order).
+    persons.update(persons_by_id({p for p, _ in notices.values()} - persons.keys()))
     same: dict[tuple, list[Candidate]] = defaultdict(list)
     by_birth: dict[object, list[Candidate]] = defaultdict(list)
-    for person in sorted(persons.values(), key=lambda p: p.pk):
+    for person in persons.values():
         same[(person.kana_key, person.birth_date)].append(person)
         by_birth[person.birth_date].append(person)
-    return [_match(row, notices, persons, same, by_birth) for row in rows], persons
+    out = []
+    for row in rows:
+        # The common case first: a valid notice whose person has the row's birth date and kana.
+        ticket, kana, birth = row.ticket_number, row.kana_key, row.birth_date
+        if ticket:
+            found = notices.get(ticket)
+            if found is not None and found[1] is None:
+                person = persons.get(found[0])
+                if (
+                    person is not None
+                    and (birth is None or birth == person.birth_date)
+                    and (not kana or kana == person.kana_key)
+                ):
+                    out.append(Match(person.pk))
+                    continue
+        out.append(_match(row, notices, persons, same, by_birth))
+    return out, persons
 
 
-def _keys(row: dict) -> tuple[str, str]:
-    if "kanji_key" not in row:
-        row["kanji_key"] = kanji_key(row.get("name") or "")
-        row["address_key"] = address_key(row.get("address") or "")
-    return row["kanji_key"], row["address_key"]
+def _keys(row: Key) -> tuple[str, str]:
+    return kanji_key(row.name or ""), address_key(row.address or "")
 
 
-def _match(row: dict, notices: dict, persons: dict, same: dict, by_birth: dict) -> Match:
+def _match(row: Key, notices: dict, persons: dict, same: dict, by_birth: dict) -> Match:
     """The row's match: ``same`` holds the persons by (kana key, birth date), ``by_birth`` by birth date."""
-    birth = row.get("birth_date")
-    kana = row["kana_key"]
+    birth = row.birth_date
+    kana = row.kana_key
     same_kana = same.get((kana, birth), []) if kana and birth is not None else []
-    ticket = row.get("ticket_number")
+    ticket = row.ticket_number
     if ticket:
         found = notices.get(ticket)
         if found is None or found[1] is not None:
@@ -228,7 +271,7 @@ def _match(row: dict, notices: dict, persons: dict, same: dict, by_birth: dict) 
         )
     if len(same_kana) == 1:
         person = same_kana[0]
-        if row.get("sex") and row["sex"] != person.sex:
+        if row.sex and row.sex != person.sex:
             return _doubt(
                 "sex_mismatch",
                 "氏名カナ・生年月日は一致しますが性別が異なります。",

@@ -63,6 +63,9 @@ class Masters:
     # Read dose parts by (file clinic, today) and then by the dose cells.
     doses: dict[tuple, dict] = field(default_factory=dict)
     kana_keys: dict[str, str] = field(default_factory=dict)
+    # The who cells that repeat, by their text: sex → (sex, problem); birth date → (date, ISO, problems).
+    sexes: dict[str, tuple] = field(default_factory=dict)
+    births: dict[str, tuple] = field(default_factory=dict)
 
     def parse_date(self, cells: dict, name: str, problems: list, *, ja: str, en: str):
         """``entry._date`` (required), remembered per text: the same problems for the same text."""
@@ -147,44 +150,67 @@ class Row:
 
 
 def read_row(line: int, cells: dict, masters: Masters, doses: dict, default_clinic, today: date) -> Row:
-    """A row: the who part read now, the dose part from ``doses`` (read on its first appearance)."""
+    """A row: the who part read now, the dose part from ``doses`` (read on its first appearance).
+
+    The who cells are read inline (``_text``'s rule: NFKC, stripped, "" when empty), and the cells
+    that repeat (sex, birth date) once per distinct text: this runs for every row of the file."""
+    get = cells.get
     problems: list = []
-    ticket = _text(cells, "ticket_number")
+    ticket = get("ticket_number")
+    ticket = _normalize("NFKC", ticket if ticket.__class__ is str else str(ticket)).strip() if ticket else ""
     if ticket and not ticket.isdigit():  # printed with spaces or hyphens: the digits only
         ticket = ticket.replace(" ", "")
         if not ticket.isdigit():
             ticket = "".join(ch for ch in ticket if ch.isdigit())
-    name_kana = _text(cells, "name_kana")[:100]
+    name_kana = get("name_kana")
+    name_kana = (
+        _normalize("NFKC", name_kana if name_kana.__class__ is str else str(name_kana)).strip()[:100]
+        if name_kana
+        else ""
+    )
     key = masters.kana_keys.get(name_kana)
     if key is None:
         key = masters.kana_keys[name_kana] = kana_key(name_kana)
-    raw_sex = _text(cells, "sex")
-    sex = SEX.get(raw_sex, "")
-    if raw_sex and not sex:
-        problems.append(
-            Problem(
-                "invalid_sex",
-                f"性別「{raw_sex[:10]}」を読めません（男・女）。",
-                f"Unknown sex “{raw_sex[:10]}” (男 or 女).",
-                "sex",
-            ).as_dict()
-        )
+    raw = get("sex")
+    sex_read = masters.sexes.get(raw) if raw.__class__ is str else None
+    if sex_read is None:
+        sex_read = _read_sex(cells)
+        if raw.__class__ is str:
+            masters.sexes[raw] = sex_read
+    sex, sex_problem = sex_read
+    if sex_problem:
+        problems.append(sex_problem)
     if not key and not ticket:
         problems.append(entry._required("name_kana", "氏名カナ", "name in kana").as_dict())
-    birth_problems: list = []
-    birth = masters.parse_date(cells, "birth_date", birth_problems, ja="生年月日", en="birth date")
+    raw = get("birth_date") or ""
+    birth_read = masters.births.get(raw) if raw.__class__ is str else None
+    if birth_read is None:
+        birth_problems: list = []
+        birth = masters.parse_date(cells, "birth_date", birth_problems, ja="生年月日", en="birth date")
+        birth_read = (birth, birth.isoformat() if birth else None, [p.as_dict() for p in birth_problems])
+        if raw.__class__ is str:
+            masters.births[raw] = birth_read
+    birth, birth_iso, birth_problems = birth_read
     if birth_problems:
-        problems.extend(p.as_dict() for p in birth_problems)
+        problems.extend(birth_problems)
+    name = get("name")
+    address = get("address")
     who = {
         "ticket_number": ticket,
         "name_kana": name_kana,
-        "name": _text(cells, "name")[:100],
-        "address": _text(cells, "address")[:200],
+        "name": _normalize("NFKC", name if name.__class__ is str else str(name)).strip()[:100]
+        if name
+        else "",
+        "address": (
+            _normalize("NFKC", address if address.__class__ is str else str(address)).strip()[:200]
+            if address
+            else ""
+        ),
         "sex": sex,
-        "birth_date": birth.isoformat() if birth else None,
+        "birth_date": birth_iso,
     }
     try:
-        cache_key = tuple(map(cells.get, DOSE_CELLS))
+        cache_key = tuple(map(get, DOSE_CELLS))
         dose = doses.get(cache_key)
     except TypeError:  # a cell that is not text (cannot be a key): read, not kept
         cache_key, dose = None, None
@@ -195,6 +221,20 @@ def read_row(line: int, cells: dict, masters: Masters, doses: dict, default_clin
     if dose.problems:
         problems = problems + dose.problems
     return Row(line, who, problems, key, birth, dose)
+
+
+def _read_sex(cells: dict) -> tuple[str, dict | None]:
+    """(M, F or "", the problem dict when the cell says something else)."""
+    raw_sex = _text(cells, "sex")
+    sex = SEX.get(raw_sex, "")
+    if raw_sex and not sex:
+        return sex, Problem(
+            "invalid_sex",
+            f"性別「{raw_sex[:10]}」を読めません（男・女）。",
+            f"Unknown sex “{raw_sex[:10]}” (男 or 女).",
+            "sex",
+        ).as_dict()
+    return sex, None
 
 
 def read_all(raw_rows, masters: Masters, *, default_clinic: Clinic | None, today: date) -> list[Row]:

@@ -35,7 +35,7 @@ from ..models import (
     Vaccine,
 )
 from . import bulk
-from .matching import Candidate, Known, given_doses, match_rows
+from .matching import Candidate, Key, Known, Match, given_doses, match_rows
 from .reading import read_rows
 from .rows import Masters, Row, read_all
 
@@ -78,6 +78,11 @@ def upload(
     data: bytes, file_name: str, *, clinic: Clinic | None, billing_month: date | None, actor
 ) -> SourceFile:
     """Read, check and match the file and keep its rows for the preview. Raises ProblemList (file)."""
+    with bulk.no_cycle_collection():
+        return _upload(data, file_name, clinic=clinic, billing_month=billing_month, actor=actor)
+
+
+def _upload(data: bytes, file_name: str, *, clinic: Clinic | None, billing_month: date | None, actor):
     digest = hashlib.sha256(data).hexdigest()
     earlier = SourceFile.objects.filter(sha256=digest).first()
     if earlier is not None:
@@ -164,33 +169,28 @@ def _match_and_check(parsed: list[Row]) -> list[tuple[str, list, int | None, lis
     matchable = [i for i, row in enumerate(parsed) if not row.problems]
     keys = []
     for i in matchable:
-        who = parsed[i].who
+        row = parsed[i]
+        who = row.who
         keys.append(
-            {
-                "ticket_number": who["ticket_number"],
-                "kana_key": parsed[i].kana_key,
-                "birth_date": parsed[i].birth,
-                "sex": who["sex"],
-                "name": who["name"],
-                "address": who["address"],
-            }
+            Key(who["ticket_number"], row.kana_key, row.birth, who["sex"], who["name"], who["address"])
         )
     matches, persons = match_rows(keys)
-    match_of = dict(zip(matchable, matches, strict=True))
+    match_of: list[Match | None] = [None] * len(parsed)
+    for i, match in zip(matchable, matches, strict=True):
+        match_of[i] = match
     # Only the doses of the file are looked up in the register: (person, vaccine, 接種日).
     existing = given_doses(
         (m.person_id, parsed[i].dose.vaccine, parsed[i].dose.day)
-        for i, m in match_of.items()
+        for i, m in zip(matchable, matches, strict=True)
         if m.person_id and not parsed[i].dose.screening_only
     )
     seen: set = set()
     out = []
     matched = ImportRowStatus.MATCHED
-    for i, row in enumerate(parsed):
+    for row, match in zip(parsed, match_of, strict=True):
         if row.problems:
             out.append((ImportRowStatus.ERROR, row.problems, None, []))
             continue
-        match = match_of[i]
         person_id = match.person_id
         if person_id is None:
             out.append((ImportRowStatus.DOUBT, [match.reason], None, match.candidates))
@@ -384,9 +384,16 @@ def _insert_records(source: SourceFile, actor) -> list[int]:
     statement (``_record`` is the same mapping for one row). The persons of the records written."""
     table = connection.ops.quote_name(ImportRow._meta.db_table)
     clinics = connection.ops.quote_name(Clinic._meta.db_table)
+    postgresql = connection.vendor == "postgresql"
+    # PostgreSQL reads each row's JSON once, into typed columns (jsonb_to_record), rather than once
+    # per key (->>): a third of the statement's time at 100,000 rows. {key: type} as first asked for.
+    typed: dict[str, str] = {}
 
     def v(key: str, kind: str = "text") -> str:
-        return _json_value("i", key, kind)
+        if not postgresql:
+            return _json_value("i", key, kind)
+        declared = typed.setdefault(key, kind)
+        return f"v.{key}" if declared == kind else f"v.{key}::{kind}"
 
     screening = v("screening_only", "boolean")
     expressions = {
@@ -423,7 +430,6 @@ def _insert_records(source: SourceFile, actor) -> list[int]:
     }
     fields = {f.attname: f for f in VaccinationRecord._meta.concrete_fields if not f.primary_key}
     columns, selects, params = [], [], []
-    postgresql = connection.vendor == "postgresql"
     for attname, default in bulk.defaults(VaccinationRecord, timezone.now()).items():
         columns.append(connection.ops.quote_name(fields[attname].column))
         if attname in expressions:
@@ -435,9 +441,14 @@ def _insert_records(source: SourceFile, actor) -> list[int]:
         selects.append(f"CAST(%s AS {kind})" if kind else "%s")
         params.append(bulk.prepare(given.get(attname, default)))
     target = connection.ops.quote_name(VaccinationRecord._meta.db_table)
+    clinic_join = f"LEFT JOIN {clinics} c ON c.id = {v('clinic_id', 'bigint')}"
+    rows = f"{table} i"
+    if postgresql:  # the keys are names from this code
+        values = ", ".join(f"{key} {kind}" for key, kind in typed.items())
+        rows += f" CROSS JOIN LATERAL jsonb_to_record(i.{connection.ops.quote_name('values')}) AS v({values})"
     sql = (
         f"INSERT INTO {target} ({', '.join(columns)}) SELECT {', '.join(selects)} "  # noqa: S608
-        f"FROM {table} i LEFT JOIN {clinics} c ON c.id = {v('clinic_id', 'bigint')} "
+        f"FROM {rows} {clinic_join} "
         "WHERE i.source_file_id = %s AND i.status = %s ORDER BY i.row_number RETURNING person_id"
     )
     with connection.cursor() as cursor:
