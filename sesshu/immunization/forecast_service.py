@@ -11,12 +11,12 @@ from itertools import pairwise
 
 from django.db import connection, transaction
 
-from sesshu.addressee.models import Person
+from sesshu.addressee.models import Person, PersonStatus
 from sesshu.audit.models import Action
 from sesshu.audit.services import record
 from sesshu.core.problems import Problem, ProblemList
 
-from .models import LongTermCareException, VaccinationRecord
+from .models import LongTermCareException, RecordStatus, VaccinationRecord
 from .schedule import SERIES, Extension, Forecast, forecast, forecast_many
 from .services import access_person
 
@@ -132,42 +132,79 @@ def record_long_term_care(person: Person, data: dict, by) -> LongTermCareExcepti
 
 
 def city_rows(
-    person_ids: tuple[int, int] | None = None, chunk: int = 20_000, born: tuple[date, date] | None = None
+    person_ids: tuple[int, int] | None = None,
+    chunk: int = 20_000,
+    born: tuple[date, date] | None = None,
+    residents_only: bool = False,
 ) -> Iterator[tuple]:
-    """(person_id, birth_date, sex, history, extensions) for every person (or an id range, or those born
-    from ``born[0]`` to before ``born[1]``), read with two queries ordered by person and merged here: no
-    query per person."""
-    extensions: dict[int, list[Extension]] = {}
-    for e in LongTermCareException.objects.all():
-        extensions.setdefault(e.person_id, []).append(Extension(e.series, e.illness_from, e.illness_until))
-    persons = Person.objects.order_by("id")
-    records = VaccinationRecord.objects.given().order_by("person_id", "vaccinated_on")
+    """(person_id, birth_date, sex, history, extensions) for every person (or an id range [from, to), or
+    those born from ``born[0]`` to before ``born[1]``, or residents only), in id order.
+
+    One query: each person's given doses come aggregated into one string by the database (SQLite's
+    group_concat, PostgreSQL's string_agg over the partial index of active, given doses, which covers
+    them), so Python splits one string a person instead of building a row a dose. Dates are parsed once
+    per distinct day: a city's 3 million doses fall on a few thousand days.
+    """
+    person = Person._meta.db_table
+    record = VaccinationRecord._meta.db_table
+    postgres = connection.vendor == "postgresql"
+    joined = (
+        "string_agg(r.vaccine_id || ' ' || r.vaccinated_on::text, ',')"
+        if postgres
+        else "group_concat(r.vaccine_id || ' ' || r.vaccinated_on, ',')"
+    )
+    where, params = ["1 = 1"], []
     if person_ids:
-        persons = persons.filter(id__gte=person_ids[0], id__lt=person_ids[1])
-        records = records.filter(person_id__gte=person_ids[0], person_id__lt=person_ids[1])
+        where.append("p.id >= %s AND p.id < %s")
+        params += list(person_ids)
     if born:
-        persons = persons.filter(birth_date__gte=born[0], birth_date__lt=born[1])
-        records = records.filter(person__birth_date__gte=born[0], person__birth_date__lt=born[1])
-    people = persons.values_list("id", "birth_date", "sex").iterator(chunk_size=chunk)
-    doses = records.values_list("person_id", "vaccine_id", "vaccinated_on").iterator(chunk_size=chunk)
-    pending = next(doses, None)
-    for person_id, birth, sex in people:
-        history = []
-        while pending is not None and pending[0] <= person_id:
-            if pending[0] == person_id:
-                history.append((pending[1], pending[2]))
-            pending = next(doses, None)
-        yield (
-            person_id,
-            _as_date(birth),
-            sex,
-            [(v, _as_date(d)) for v, d in history],
-            extensions.get(person_id, []),
-        )
+        where.append("p.birth_date >= %s AND p.birth_date < %s")
+        params += [connection.ops.adapt_datefield_value(d) for d in born]
+    if residents_only:
+        where.append("p.status = %s")
+        params.append(PersonStatus.RESIDENT.value)
+        exceptions = LongTermCareException.objects.filter(person__status=PersonStatus.RESIDENT)
+    else:
+        exceptions = LongTermCareException.objects.all()
+    extensions: dict[int, list[Extension]] = {}
+    for e in exceptions.order_by("person_id", "illness_from", "id"):
+        extensions.setdefault(e.person_id, []).append(Extension(e.series, e.illness_from, e.illness_until))
+    # given(): active and not 予診のみ (the condition of the partial unique index vaccination_dose_identity)
+    sql = (
+        f"SELECT p.id, p.birth_date, p.sex, (SELECT {joined} FROM {record} r "  # noqa: S608
+        f"WHERE r.person_id = p.id AND r.status = %s AND NOT r.screening_only) "
+        f"FROM {person} p WHERE {' AND '.join(where)} ORDER BY p.id"
+    )
+    days = _Days()
+    doses = _Doses(days)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [RecordStatus.ACTIVE.value, *params])
+        while rows := cursor.fetchmany(chunk):
+            for person_id, birth, sex, joined in rows:
+                history = list(map(doses.__getitem__, joined.split(","))) if joined else []
+                yield person_id, days[birth], sex, history, extensions.get(person_id, [])
 
 
-def _as_date(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
+class _Days(dict):
+    """A date for each date string (or date) read, parsed once: a city's doses fall on few days."""
+
+    def __missing__(self, value) -> date:
+        day = self[value] = value if isinstance(value, date) else date.fromisoformat(value)
+        return day
+
+
+class _Doses(dict):
+    """(vaccine, date) for each "vaccine date" string of the aggregated history, made once each: the
+    same dose day recurs across a city (one tuple shared; the engine never changes it)."""
+
+    def __init__(self, days: _Days):
+        super().__init__()
+        self.days = days
+
+    def __missing__(self, text: str) -> tuple[str, date]:
+        vaccine, _, day = text.partition(" ")
+        dose = self[text] = (vaccine, self.days[day])
+        return dose
 
 
 def forecast_persons(
@@ -177,33 +214,38 @@ def forecast_persons(
     return forecast_many(city_rows(person_ids), as_of)
 
 
+PARTS_PER_WORKER = 12
+
+
 def forecast_city_summary(as_of: date, workers: int = 1) -> dict[str, int]:
     """Counts of (series, status) over every person: the benchmark's work, split over processes.
 
-    Split by birth date (equal halves), not by id: the engine's answers for a birth date are worked out
-    once a process and shared by everyone born that day, so each process meets only its own dates.
+    Split by birth date, not by id: the engine's answers for a birth date are worked out once a process
+    and shared by everyone born that day, so each process meets only its own dates. The birth dates are
+    cut into many ranges of as many persons each, handed out youngest first to whichever process is
+    free: a child's history costs the engine several times an adult's, so equal halves would leave one
+    process working long after the other.
     """
     low, high = _id_range()
     if workers <= 1 or high - low < 10_000:
         return _summarize(as_of, (low, high + 1))
     import multiprocessing
 
-    ranges = _birth_ranges(workers)
+    ranges = _birth_ranges(workers * PARTS_PER_WORKER)[::-1]
     connection.close()  # each process opens its own
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        parts = pool.starmap(_summarize_in_child, [(as_of, None, r) for r in ranges])
     total: dict[str, int] = {}
-    for part in parts:
-        for key, count in part.items():
-            total[key] = total.get(key, 0) + count
+    with multiprocessing.get_context("fork").Pool(workers, initializer=connection.close) as pool:
+        for part in pool.imap_unordered(_summarize_born, [(as_of, r) for r in ranges]):
+            for key, count in part.items():
+                total[key] = total.get(key, 0) + count
     return total
 
 
-def _birth_ranges(workers: int) -> list[tuple[date, date]]:
-    """``workers`` birth-date ranges [from, before) holding about as many persons each."""
+def _birth_ranges(parts: int) -> list[tuple[date, date]]:
+    """Up to ``parts`` birth-date ranges [from, before), oldest first, holding about as many persons each."""
     dates = Person.objects.order_by("birth_date").values_list("birth_date", flat=True)
     total = Person.objects.count()
-    cuts = [_as_date(dates[total * i // workers]) for i in range(1, workers)]
+    cuts = sorted({dates[total * i // parts] for i in range(1, parts)})
     bounds = [date.min, *cuts, date.max]
     return list(pairwise(bounds))
 
@@ -215,11 +257,9 @@ def _id_range() -> tuple[int, int]:
     return bounds["low"] or 0, bounds["high"] or 0
 
 
-def _summarize_in_child(
-    as_of: date, ids: tuple[int, int] | None, born: tuple[date, date] | None = None
-) -> dict[str, int]:
-    connection.close()  # never share the parent's socket
-    return _summarize(as_of, ids, born)
+def _summarize_born(task: tuple[date, tuple[date, date]]) -> dict[str, int]:
+    as_of, born = task
+    return _summarize(as_of, None, born)
 
 
 def _summarize(

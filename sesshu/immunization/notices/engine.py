@@ -13,8 +13,7 @@ from pathlib import Path
 
 from sesshu.addressee.models import Person, PersonStatus
 
-from ..models import VaccinationRecord
-from ..schedule import Extension, Forecast, forecast_many
+from ..schedule import Forecast, forecast_many
 
 CHUNK = 20_000
 
@@ -67,30 +66,12 @@ def rules_version() -> str:
 
 
 def resident_rows() -> Iterator[tuple]:
-    """(person_id, birth_date, sex, history, extensions) for every resident, in id order, read with two
-    ordered queries merged here (no query per person). The dead, the moved-out, deleted and
-    non-resident persons are not the city's targets and are not read at all."""
-    from ..models import LongTermCareException
+    """(person_id, birth_date, sex, history, extensions) for every resident, in id order, in one query
+    (forecast_service.city_rows). The dead, the moved-out, deleted and non-resident persons are not the
+    city's targets and are not read at all."""
+    from ..forecast_service import city_rows
 
-    extensions: dict[int, list] = {}
-    for e in LongTermCareException.objects.filter(person__status=PersonStatus.RESIDENT):
-        extensions.setdefault(e.person_id, []).append(Extension(e.series, e.illness_from, e.illness_until))
-    persons = Person.objects.filter(status=PersonStatus.RESIDENT).order_by("id")
-    records = (
-        VaccinationRecord.objects.given()
-        .filter(person__status=PersonStatus.RESIDENT)
-        .order_by("person_id", "vaccinated_on")
-    )
-    people = persons.values_list("id", "birth_date", "sex").iterator(chunk_size=CHUNK)
-    doses = records.values_list("person_id", "vaccine_id", "vaccinated_on").iterator(chunk_size=CHUNK)
-    pending = next(doses, None)
-    for person_id, birth, sex in people:
-        history: list[tuple[str, date]] = []
-        while pending is not None and pending[0] <= person_id:
-            if pending[0] == person_id:
-                history.append((pending[1], pending[2]))
-            pending = next(doses, None)
-        yield person_id, birth, sex, history, extensions.get(person_id, [])
+    return city_rows(residents_only=True, chunk=CHUNK)
 
 
 def forecasts(as_of: date) -> Iterator[tuple[int, Forecast]]:

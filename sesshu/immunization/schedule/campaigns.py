@@ -17,6 +17,7 @@ from django.conf import settings
 from sesshu.core.problems import Problem, ProblemList
 
 from .dates import age_day, interval_day
+from .reasons import campaign_dose
 from .rules import DATA_DIR, _Reader, read_toml
 from .types import Reason, Recommendation
 
@@ -71,9 +72,12 @@ class Campaign:
     def evaluate(self, birth: date, sex: str, entries, as_of: date, verdicts, extra: set[str] = frozenset()):
         """Count the doses given under the campaign; the recommendation while it runs, else None."""
         counted: list[date] = []
+        last = min(self.ends, as_of)
         for i, (vaccine, day) in enumerate(entries):
-            if vaccine in self.vaccines and self.starts <= day <= min(self.ends, as_of):
-                verdicts[i].append((self.code, True, [self._counted(day)]))
+            if vaccine in self.vaccines and self.starts <= day <= last:
+                verdicts[i].append(
+                    (self.code, True, [campaign_dose(self.name_ja, self.name_en, day, self.source)])
+                )
                 counted.append(day)
         if as_of < self.starts - _ANNOUNCE or as_of > self.ends:
             return None
@@ -96,11 +100,6 @@ class Campaign:
         return Recommendation(
             self.code, n, status, earliest, earliest, self.ends, self.ends, (self._reason(status, group),)
         )
-
-    def _counted(self, day: date) -> Reason:
-        from .reasons import campaign_dose
-
-        return campaign_dose(self.name_ja, self.name_en, day, self.source)
 
     def _reason(self, code: str, group: Group | None) -> Reason:
         kind_ja, kind_en = KINDS[self.kind]

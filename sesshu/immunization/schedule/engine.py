@@ -42,13 +42,13 @@ class SeriesResult:
 
 
 def _periods(
-    s: Series, birth: date, sex: str, dose_days: list[date], extensions: list[Extension]
+    s: Series, birth: date, sex: str, doses: list[tuple[int, date, str]], extensions: list[Extension]
 ) -> tuple[list[Period], bool]:
     """The person's eligible periods over every rule version; and whether only sex kept them out."""
     extend = _extendable(s)
     if extend:
         # Catch-up windows run longer for those with a dose in a given period: one flag a window.
-        flags = tuple(any(a <= d <= b for d in dose_days) for a, b in extend)
+        flags = tuple(any(a <= d <= b for _, d, _ in doses) for a, b in extend)
     else:
         flags = ()
     base, sex_only = _base_periods(s, birth, sex if _by_sex(s) else "", flags)
@@ -78,29 +78,43 @@ def _extendable(s: Series) -> tuple[tuple[date, date], ...]:
     )
 
 
+@cache
+def _windows(s: Series) -> tuple[tuple[Rule, date, date, Window, bool], ...]:
+    """(rule, its first and last day in force, window, whether the window extends) for every window of
+    the series, in rule and window order: worked out once, read for every birth date."""
+    return tuple(
+        (rule, *s.rule_period(rule), w, bool(w.extend_until and w.extend_if_dose_between))
+        for rule in s.rules
+        for w in rule.windows
+    )
+
+
 @lru_cache(maxsize=2_000_000)
 def _base_periods(s: Series, birth: date, sex: str, flags: tuple[bool, ...]) -> tuple[list[Period], bool]:
     """The periods before 長期療養特例, sorted (cached: they depend on birth date, sex and ``flags``)."""
     out: list[Period] = []
     sex_only = False
     flag = iter(flags)
-    for rule in s.rules:
-        rule_start, rule_end = s.rule_period(rule)
-        for w in rule.windows:
-            extended = next(flag) if w.extend_until and w.extend_if_dose_between else False
-            if not w.applies(birth, sex):
-                if w.sex and w.applies(birth, w.sex):
-                    sex_only = True
-                continue
-            for start, end in w.periods(birth):
-                if extended:
-                    end = max(end, w.extend_until)
-                start, end = max(start, rule_start), min(end, rule_end)
-                if start <= end:
-                    out.append(Period(start, end, w, rule))
+    for rule, rule_start, rule_end, w, extends in _windows(s):
+        extended = next(flag) if extends else False
+        if (w.born_from and birth < w.born_from) or (w.born_until and birth > w.born_until):
+            continue
+        if w.sex and sex != w.sex:
+            sex_only = True
+            continue
+        for start, end in w.periods(birth):
+            if extended and end < w.extend_until:
+                end = w.extend_until
+            if start < rule_start:
+                start = rule_start
+            if end > rule_end:
+                end = rule_end
+            if start <= end:
+                out.append(Period(start, end, w, rule))
     if out:
         sex_only = False
-    out.sort(key=lambda p: (p.start, p.end))
+        if len(out) > 1:
+            out.sort(key=lambda p: (p.start, p.end))
     return out, sex_only
 
 
@@ -158,7 +172,7 @@ def _course_series(
     extensions: list[Extension],
 ) -> SeriesResult:
     result = SeriesResult()
-    periods, sex_only = _periods(s, birth, sex, [d for _, d, _ in doses], extensions)
+    periods, sex_only = _periods(s, birth, sex, doses, extensions)
     counted: list[date] = []
     course: Course | None = None
     first_vaccine: str | None = None
@@ -394,7 +408,7 @@ def _seasonal_series(
     extensions: list[Extension],
 ) -> SeriesResult:
     result = SeriesResult()
-    periods, _ = _periods(s, birth, sex, [d for _, d, _ in doses], extensions)
+    periods, _ = _periods(s, birth, sex, doses, extensions)
     seasons: set[int] = set()
     first_routine = s.rules[0].valid_from
     for index, day, _vaccine in doses:
@@ -520,31 +534,38 @@ def forecast(
     """Evaluate every dose and plan every series for one person. Unknown vaccine codes: ProblemList."""
     sched = schedule()
     entries = list(history) if checked else normalize_history(history)
-    order = sorted(range(len(entries)), key=lambda i: (entries[i][1], sched.vaccines[entries[i][0]]["order"]))
-    entries = [entries[i] for i in order]
+    if len(entries) > 1:
+        order = _vaccine_order()
+        entries.sort(key=lambda e: (e[1], order[e[0]]))  # stable: the same order as the history gave
     exts = list(extensions)
     verdicts: list[list[tuple[str, bool, list[Reason]]]] = [[] for _ in entries]
     recommendations = list(_empty_recommendations(birth_date, sex, as_of))
     if entries or exts:
         # Only the series with a dose (or a 長期療養特例) are worked out; the others keep the shared answer.
+        given: dict[str, list[int]] = {}  # vaccine -> indexes of its doses up to the as-of date
+        for i, (vaccine, day) in enumerate(entries):
+            if day <= as_of:
+                given.setdefault(vaccine, []).append(i)
         series_of = _series_of_vaccine()
-        wanted = {index for v, day in entries if day <= as_of for index in series_of[v]}
+        wanted = {index for vaccine in given for index in series_of[vaccine]}
         if exts:
             wanted.update(i for i, s in enumerate(sched.series) if any(e.series == s.code for e in exts))
-        counted_by: dict[str, set[int]] = {}
+        counted_by: dict[str, set[int]] = {}  # for a 2期 that follows a 1期: the doses 1期 counted
+        followed = _followed()
         for index in sorted(wanted):
             s = sched.series[index]
             series_exts = [e for e in exts if e.series == s.code] if exts else []
-            taken = counted_by.get(s.follows, set()) if s.follows else set()
-            doses = [
-                (i, day, v)
-                for i, (v, day) in enumerate(entries)
-                if v in s.vaccines and day <= as_of and i not in taken
-            ]
-            if not doses and not series_exts:
+            found = [given[v] for v in s.vaccines if v in given]
+            indexes = found[0] if len(found) == 1 else sorted(i for f in found for i in f)
+            if s.follows and s.follows in counted_by:
+                taken = counted_by[s.follows]
+                indexes = [i for i in indexes if i not in taken]
+            if not indexes and not series_exts:
                 continue
+            doses = [(i, entries[i][1], entries[i][0]) for i in indexes]
             result = KIND[s.kind](s, birth_date, sex, doses, as_of, series_exts)
-            counted_by[s.code] = {i for i, (valid, _) in result.verdicts.items() if valid}
+            if s.code in followed:
+                counted_by[s.code] = {i for i, (valid, _) in result.verdicts.items() if valid}
             for i, (valid, reasons) in result.verdicts.items():
                 verdicts[i].append((s.code, valid, reasons))
             recommendations[index] = result.recommendation
@@ -552,7 +573,19 @@ def forecast(
         rec = c.evaluate(birth_date, sex, entries, as_of, verdicts)
         if rec is not None:
             recommendations.append(rec)
-    return Forecast(as_of, _evaluations(entries, verdicts, as_of), recommendations)
+    return Forecast(as_of, lambda: _evaluations(entries, verdicts, as_of), recommendations)
+
+
+@cache
+def _followed() -> frozenset[str]:
+    """The series another series follows (第1期 before 第2期)."""
+    return frozenset(s.follows for s in schedule().series if s.follows)
+
+
+@cache
+def _vaccine_order() -> dict[str, int]:
+    """vaccine code -> its place in the schedule (doses of one day are evaluated in this order)."""
+    return {code: v["order"] for code, v in schedule().vaccines.items()}
 
 
 def _evaluations(entries, verdicts, as_of: date) -> list[DoseEvaluation]:

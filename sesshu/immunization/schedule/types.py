@@ -1,5 +1,6 @@
 """What the engine answers: each dose's evaluation and each series' recommendation, with reasons."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -83,11 +84,49 @@ class Recommendation:
         }
 
 
-@dataclass(slots=True)
 class Forecast:
-    as_of: date
-    evaluations: list[DoseEvaluation]
-    recommendations: list[Recommendation]
+    """The engine's answer for one person: ``evaluations`` (one per dose) and ``recommendations``.
+
+    The dose evaluations are assembled from the engine's verdicts when first read: a bulk forecast
+    (extraction, the city benchmark) reads only the recommendations, and building a DoseEvaluation
+    with its reasons for every dose of a city is a fifth of the engine's time.
+    """
+
+    __slots__ = ("_build", "_evaluations", "as_of", "recommendations")
+
+    def __init__(
+        self,
+        as_of: date,
+        evaluations: "list[DoseEvaluation] | Callable[[], list[DoseEvaluation]]",
+        recommendations: list[Recommendation],
+    ) -> None:
+        self.as_of = as_of
+        self.recommendations = recommendations
+        if callable(evaluations):
+            self._build, self._evaluations = evaluations, None
+        else:
+            self._build, self._evaluations = None, evaluations
+
+    @property
+    def evaluations(self) -> list[DoseEvaluation]:
+        if self._evaluations is None:
+            self._evaluations = self._build()
+            self._build = None
+        return self._evaluations
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Forecast):
+            return NotImplemented
+        return (self.as_of, self.evaluations, self.recommendations) == (
+            other.as_of,
+            other.evaluations,
+            other.recommendations,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
+
+    def __repr__(self) -> str:
+        return f"Forecast(as_of={self.as_of!r}, evaluations={self.evaluations!r}, recommendations={self.recommendations!r})"
 
     def recommendation(self, series: str) -> Recommendation | None:
         return next((r for r in self.recommendations if r.series == series), None)
