@@ -16,11 +16,13 @@ export DJANGO_SETTINGS_MODULE ?= sesshu.settings.demo
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-# Compiled translations and collected static files are build products, not sources.
+# Compiled translations, collected static files and the compiled schedule engine (mypyc, under
+# var/build/; used only while it matches the sources: docs/schedule.md) are build products, not sources.
 setup: .venv/.installed
 	@mkdir -p var
 	$(SESSHU) compilemessages --ignore '.venv/*' -v 0
 	$(SESSHU) collectstatic --noinput -v 0
+	$(SESSHU) schedule compile
 
 demo: setup pdf-deps
 	$(SESSHU) migrate --noinput -v 0

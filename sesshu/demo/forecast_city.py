@@ -97,7 +97,8 @@ def _copy(copy: int, size: int, base: int, first_id: int, record_columns: list[s
     def shift(column: str, person_id: str) -> str:
         # Days earlier, 0 to MAX_SHIFT, from the original's id and the copy number: no random state.
         days = f"(({person_id} * 7919 + {copy * 104729}) % {MAX_SHIFT + 1})"
-        return f"{column} - {days}" if postgres else f"date({column}, '-' || {days} || ' days')"
+        # PostgreSQL subtracts an integer from a date, not a bigint (the ids are bigint there).
+        return f"{column} - {days}::integer" if postgres else f"date({column}, '-' || {days} || ' days')"
 
     def number(column: str) -> str:
         if postgres:

@@ -7,11 +7,16 @@
 docs/schedule.md describes every rule with its legal source, and how ages and intervals are counted.
 """
 
-from .bulk import forecast_many
-from .campaigns import Campaign, campaigns, load_campaigns
-from .engine import forecast, normalize_history
-from .rules import Series, load_series, schedule
-from .types import MISTAKE_CODES, STATUSES, DoseEvaluation, Extension, Forecast, Reason, Recommendation
+from .compiled import activate
+
+# The compiled engine (mypyc) when it was built from these very sources, else the Python one: compiled.py.
+activate(__path__)
+
+from .bulk import forecast_many  # noqa: E402
+from .campaigns import Campaign, campaigns, load_campaigns  # noqa: E402
+from .engine import forecast, normalize_history  # noqa: E402
+from .rules import Series, load_series, schedule  # noqa: E402
+from .types import MISTAKE_CODES, STATUSES, DoseEvaluation, Extension, Forecast, Reason, Recommendation  # noqa: E402
 
 
 class _Lazy:

@@ -119,6 +119,7 @@ def age_day(birth: date, spec: str) -> date:
     return after_weeks(birth, weeks, days)
 
 
+@lru_cache(maxsize=1_000_000)
 def interval_day(previous: date, spec: str) -> date:
     """The first day a dose is allowed after ``previous`` under 「spec以上の間隔」."""
     months, weeks, days = parse_spec(spec)

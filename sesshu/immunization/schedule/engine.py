@@ -102,9 +102,10 @@ def _base_periods(s: Series, birth: date, sex: str, flags: tuple[bool, ...]) -> 
         if w.sex and sex != w.sex:
             sex_only = True
             continue
+        until = w.extend_until if extended else None
         for start, end in w.periods(birth):
-            if extended and end < w.extend_until:
-                end = w.extend_until
+            if until is not None and end < until:
+                end = until
             if start < rule_start:
                 start = rule_start
             if end > rule_end:
@@ -157,7 +158,7 @@ def _first_from(periods: list[Period], day: date) -> Period | None:
 
 def _what(p: Period | list[Period]) -> tuple[str, str]:
     w = p.window if isinstance(p, Period) else p[0].window
-    return w.describe_ja(), w.describe_en()
+    return w.description
 
 
 # Courses (A類, and B類 given once: 高齢者肺炎球菌, 帯状疱疹) -----------------------------------------
@@ -297,12 +298,12 @@ def _next_dose(
     s: Series, birth: date, as_of: date, periods: list[Period], sex_only: bool,
     course: Course | None, k: int, counted: list[date], done: bool, skipped: bool,
 ) -> Recommendation:  # fmt: skip
-    rule = s.rule_for_forecast(as_of)
+    rule = _forecast_rule(s, as_of)
     if done:
-        reasons: tuple[Reason, ...] = (R.complete(s, len(counted), rule.source),)
         if s.category == "B" and counted:
-            reasons = (R.vaccinated_before(s, counted[0], rule.source),)
-        return Recommendation(s.code, None, "complete", reasons=reasons)
+            reason = R.vaccinated_before(s, counted[0], rule.source)
+            return Recommendation(s.code, None, "complete", reasons=(reason,))
+        return _complete(s, len(counted), rule.source)
     if not periods:
         reason = R.wrong_sex(s, rule.source) if sex_only else R.not_eligible(s, rule.source)
         return Recommendation(s.code, None, "not_eligible", reasons=(reason,))
@@ -363,6 +364,17 @@ def _next_dose(
         if rec_until and as_of > rec_until:
             notes.append(R.past_recommended(s, rec_until, rule.recommended_source or source))
     return Recommendation(s.code, n, status, earliest, rec_from, rec_until, deadline, (reason, *notes))
+
+
+@lru_cache(maxsize=10_000)
+def _complete(s: Series, count: int, source: str) -> Recommendation:
+    """A course complete with ``count`` doses: the same answer for everyone (shared, immutable)."""
+    return Recommendation(s.code, None, "complete", reasons=(R.complete(s, count, source),))
+
+
+@lru_cache(maxsize=10_000)
+def _forecast_rule(s: Series, as_of: date) -> Rule:
+    return s.rule_for_forecast(as_of)
 
 
 def _earliest_for(spec: DoseSpec, birth: date, counted: list[date], floor: date) -> date:
@@ -426,7 +438,7 @@ def _seasonal_series(
             seasons.add(fy)
             result.verdicts[index] = (True, [])
 
-    rule = s.rule_for_forecast(as_of)
+    rule = _forecast_rule(s, as_of)
     fy = fiscal_year_of(as_of)
     period = _containing(periods, as_of)
     if period is None:
@@ -491,7 +503,9 @@ def _series_of_vaccine() -> dict[str, tuple[int, ...]]:
 
 
 def _empty(s: Series, birth: date, sex: str, as_of: date) -> Recommendation:
-    return KIND[s.kind](s, birth, sex, [], as_of, []).recommendation
+    recommendation = KIND[s.kind](s, birth, sex, [], as_of, []).recommendation
+    assert recommendation is not None  # every kind plans its series
+    return recommendation
 
 
 # The entry points ----------------------------------------------------------------------------------
@@ -568,6 +582,7 @@ def forecast(
                 counted_by[s.code] = {i for i, (valid, _) in result.verdicts.items() if valid}
             for i, (valid, reasons) in result.verdicts.items():
                 verdicts[i].append((s.code, valid, reasons))
+            assert result.recommendation is not None  # every kind plans its series
             recommendations[index] = result.recommendation
     for c in campaigns():
         rec = c.evaluate(birth_date, sex, entries, as_of, verdicts)

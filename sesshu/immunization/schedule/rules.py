@@ -9,7 +9,7 @@ until the next version of the same series starts (or its ``valid_until``).
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from sesshu.core.problems import Problem, ProblemList
@@ -120,6 +120,11 @@ class Window:
         if self.until_date and end > self.until_date:
             end = self.until_date
         return start, end
+
+    @cached_property
+    def description(self) -> tuple[str, str]:
+        """(Japanese, English) of the window as reasons name it; worked out once a window."""
+        return self.describe_ja(), self.describe_en()
 
     def describe_ja(self) -> str:
         if self.label_ja:

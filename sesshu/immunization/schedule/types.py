@@ -126,7 +126,10 @@ class Forecast:
     __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
 
     def __repr__(self) -> str:
-        return f"Forecast(as_of={self.as_of!r}, evaluations={self.evaluations!r}, recommendations={self.recommendations!r})"
+        return (
+            f"Forecast(as_of={self.as_of!r}, evaluations={self.evaluations!r}, "
+            f"recommendations={self.recommendations!r})"
+        )
 
     def recommendation(self, series: str) -> Recommendation | None:
         return next((r for r in self.recommendations if r.series == series), None)

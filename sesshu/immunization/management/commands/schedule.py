@@ -2,6 +2,8 @@
 
 Prints every problem in Japanese and English and exits with status 2 when there is one; otherwise a
 summary of what was read. `sesshu schedule list` prints the series and their rule versions.
+`sesshu schedule compile` builds the compiled engine for the current sources (make setup runs it;
+schedule/compiled.py), `sesshu schedule compiled` says whether this process runs it.
 """
 
 import sys
@@ -17,7 +19,7 @@ class Command(BaseCommand):
     help = "Check (or list) the schedule's rule files and the campaign files."
 
     def add_arguments(self, parser):
-        parser.add_argument("operation", choices=["check", "list"])
+        parser.add_argument("operation", choices=["check", "list", "compile", "compiled"])
         parser.add_argument(
             "--rules-dir", default=None, help="rule files to check (default: the shipped ones)"
         )
@@ -27,6 +29,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, operation: str, rules_dir, campaigns_dir, **options):
         from pathlib import Path
+
+        if operation in ("compile", "compiled"):
+            return self._compiled(operation)
 
         problems = []
         series, found = [], []
@@ -56,3 +61,22 @@ class Command(BaseCommand):
             f"OK: {len(series)} series, {rules} rule versions, {len(found)} campaigns "
             f"({', '.join(str(d) for d in dirs)}) / 規則とキャンペーンの定義に問題はありません。"
         )
+
+    def _compiled(self, operation: str) -> None:
+        from sesshu.immunization.schedule import compiled
+
+        if operation == "compile":
+            try:
+                target = compiled.build()
+            except RuntimeError as exc:
+                self.stderr.write(f"NG エンジンをコンパイルできません / the engine did not compile: {exc}")
+                sys.exit(2)
+            self.stdout.write(f"OK: {target} / 予定判定エンジンをコンパイルしました。")
+        elif compiled.in_use():
+            self.stdout.write(f"compiled: {compiled.build_dir()} / コンパイル済みのエンジンで動いています。")
+        else:
+            self.stdout.write(
+                "python: Python 版のエンジンで動いています（現在のソースのコンパイル結果がないか、"
+                "SESSHU_PURE_PYTHON）。 / the Python engine runs (no build for the current sources, "
+                "or SESSHU_PURE_PYTHON is set)."
+            )
