@@ -71,7 +71,7 @@ def test_the_compiled_and_python_engines_answer_alike():
             date.fromisoformat(case["as_of"]),
             extensions=[
                 Extension(s, date.fromisoformat(a), date.fromisoformat(b)) for s, a, b in case["ext"]
-            ],  # noqa: E501
+            ],
         )
         compiled_answers.append(fc.as_json())
     env = {**os.environ, "SESSHU_PURE_PYTHON": "1"}
