@@ -3,6 +3,8 @@
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sesshu.core.problems import Problem
 from sesshu.core.text import address_key, kana_key, kanji_key, name_key
@@ -23,6 +25,32 @@ from sesshu.core.wareki import format_wareki, parse_date
 )
 def test_kana_spellings_share_one_key(typed, stored):
     assert kana_key(typed) == kana_key(stored)
+
+
+def _kana_key_step_by_step(text: str) -> str:
+    """kana_key as written before it became one translation table: each step in turn."""
+    import unicodedata
+
+    import jaconv
+
+    from sesshu.core.text import _SMALL_KANA, _SPACES, _VOICED_MARKS, nfkc
+
+    text = _SPACES.sub("", jaconv.hira2kata(nfkc(text))).translate(_SMALL_KANA)
+    stripped = "".join(ch for ch in unicodedata.normalize("NFD", text) if ch not in _VOICED_MARKS)
+    return unicodedata.normalize("NFC", stripped)
+
+
+def test_the_kana_key_is_the_same_as_its_steps_in_turn_for_every_character():
+    # Every code point up to the end of the half-width forms (kana, spaces, marks, CJK, ASCII...).
+    everything = "".join(chr(c) for c in range(0xFFF0) if not 0xD800 <= c < 0xE000)
+    for start in range(0, len(everything), 64):
+        chunk = everything[start : start + 64]
+        assert kana_key(chunk) == _kana_key_step_by_step(chunk), chunk
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=30))
+def test_the_kana_key_is_the_same_as_its_steps_in_turn_for_any_text(text):
+    assert kana_key(text) == _kana_key_step_by_step(text)
 
 
 def test_kanji_variants_are_folded():

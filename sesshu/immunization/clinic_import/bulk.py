@@ -6,9 +6,7 @@ not set are prepared once per call, and the few values a row sets are plain date
 Constraints still hold: the database checks them as for any insert (IntegrityError).
 """
 
-import gc
 import json
-from contextlib import contextmanager
 from datetime import date, datetime
 
 from django.db import connection
@@ -82,19 +80,3 @@ def copy_rows(model, columns: list[str], rows) -> None:
     the columns (attnames) named; the other columns must be nullable or have a database default."""
     by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
     copy_or_insert(connection, model._meta.db_table, [by_attname[c] for c in columns], rows)
-
-
-@contextmanager
-def no_cycle_collection():
-    """Python's cycle collector paused while a file is read: reading 100,000 rows allocates about a
-    million objects (rows, dicts, strings, tuples), none of them in a reference cycle, and each
-    allocation threshold crossed would make the collector walk them all again (a third of the
-    matching's time at 100,000 rows). Reference counting still frees everything; collection
-    resumes afterwards (the state is process-wide, so another thread's cycles wait as long)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

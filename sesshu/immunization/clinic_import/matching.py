@@ -214,23 +214,7 @@ def match_rows(rows: list[Key]) -> tuple[list[Match], dict[int, Candidate]]:
     for person in persons.values():
         same[(person.kana_key, person.birth_date)].append(person)
         by_birth[person.birth_date].append(person)
-    out = []
-    for row in rows:
-        # The common case first: a valid notice whose person has the row's birth date and kana.
-        ticket, kana, birth = row.ticket_number, row.kana_key, row.birth_date
-        if ticket:
-            found = notices.get(ticket)
-            if found is not None and found[1] is None:
-                person = persons.get(found[0])
-                if (
-                    person is not None
-                    and (birth is None or birth == person.birth_date)
-                    and (not kana or kana == person.kana_key)
-                ):
-                    out.append(Match(person.pk))
-                    continue
-        out.append(_match(row, notices, persons, same, by_birth))
-    return out, persons
+    return [_match(row, notices, persons, same, by_birth) for row in rows], persons
 
 
 def _keys(row: Key) -> tuple[str, str]:

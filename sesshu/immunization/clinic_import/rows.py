@@ -152,22 +152,16 @@ class Row:
 def read_row(line: int, cells: dict, masters: Masters, doses: dict, default_clinic, today: date) -> Row:
     """A row: the who part read now, the dose part from ``doses`` (read on its first appearance).
 
-    The who cells are read inline (``_text``'s rule: NFKC, stripped, "" when empty), and the cells
-    that repeat (sex, birth date) once per distinct text: this runs for every row of the file."""
+    The cells that repeat (sex, birth date) are read once per distinct text: this runs for every row
+    of the file."""
     get = cells.get
     problems: list = []
-    ticket = get("ticket_number")
-    ticket = _normalize("NFKC", ticket if ticket.__class__ is str else str(ticket)).strip() if ticket else ""
+    ticket = _text(cells, "ticket_number")
     if ticket and not ticket.isdigit():  # printed with spaces or hyphens: the digits only
         ticket = ticket.replace(" ", "")
         if not ticket.isdigit():
             ticket = "".join(ch for ch in ticket if ch.isdigit())
-    name_kana = get("name_kana")
-    name_kana = (
-        _normalize("NFKC", name_kana if name_kana.__class__ is str else str(name_kana)).strip()[:100]
-        if name_kana
-        else ""
-    )
+    name_kana = _text(cells, "name_kana")[:100]
     key = masters.kana_keys.get(name_kana)
     if key is None:
         key = masters.kana_keys[name_kana] = kana_key(name_kana)
@@ -193,19 +187,11 @@ def read_row(line: int, cells: dict, masters: Masters, doses: dict, default_clin
     birth, birth_iso, birth_problems = birth_read
     if birth_problems:
         problems.extend(birth_problems)
-    name = get("name")
-    address = get("address")
     who = {
         "ticket_number": ticket,
         "name_kana": name_kana,
-        "name": _normalize("NFKC", name if name.__class__ is str else str(name)).strip()[:100]
-        if name
-        else "",
-        "address": (
-            _normalize("NFKC", address if address.__class__ is str else str(address)).strip()[:200]
-            if address
-            else ""
-        ),
+        "name": _text(cells, "name")[:100],
+        "address": _text(cells, "address")[:200],
         "sex": sex,
         "birth_date": birth_iso,
     }

@@ -19,6 +19,7 @@ from django.utils import timezone
 from sesshu.addressee.models import Person, PersonStatus
 from sesshu.audit.models import Action, Outcome
 from sesshu.audit.services import record as audit
+from sesshu.core.bulk import no_cycle_collection
 from sesshu.core.problems import Problem, ProblemList
 
 from .. import records
@@ -78,7 +79,7 @@ def upload(
     data: bytes, file_name: str, *, clinic: Clinic | None, billing_month: date | None, actor
 ) -> SourceFile:
     """Read, check and match the file and keep its rows for the preview. Raises ProblemList (file)."""
-    with bulk.no_cycle_collection():
+    with no_cycle_collection():
         return _upload(data, file_name, clinic=clinic, billing_month=billing_month, actor=actor)
 
 

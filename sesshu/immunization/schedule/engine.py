@@ -97,19 +97,15 @@ def _base_periods(s: Series, birth: date, sex: str, flags: tuple[bool, ...]) -> 
     flag = iter(flags)
     for rule, rule_start, rule_end, w, extends in _windows(s):
         extended = next(flag) if extends else False
-        if (w.born_from and birth < w.born_from) or (w.born_until and birth > w.born_until):
-            continue
-        if w.sex and sex != w.sex:
-            sex_only = True
+        if not w.applies(birth, sex):
+            if w.sex and w.applies(birth, w.sex):
+                sex_only = True
             continue
         until = w.extend_until if extended else None
         for start, end in w.periods(birth):
-            if until is not None and end < until:
-                end = until
-            if start < rule_start:
-                start = rule_start
-            if end > rule_end:
-                end = rule_end
+            if until is not None:
+                end = max(end, until)
+            start, end = max(start, rule_start), min(end, rule_end)
             if start <= end:
                 out.append(Period(start, end, w, rule))
     if out:
