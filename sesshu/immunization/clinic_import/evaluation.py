@@ -77,7 +77,7 @@ def evaluate_rows(rows: Iterable[ImportRow], *, as_of: date | None = None) -> di
             continue
         doses[row.pk] = dose
         person_of[row.pk] = row.person_id
-        if row.status != ImportRowStatus.IMPORTED:
+        if row.state != ImportRowStatus.IMPORTED:
             pending[row.person_id].add(dose)  # in the register already when imported
     if not doses:
         return {}

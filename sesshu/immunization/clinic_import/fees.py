@@ -357,7 +357,9 @@ class MonthReport:
 def month_rows(month: date):
     """The rows claimed for the 請求年月 ``month`` (its first day), file by file, line by line."""
     with_month = Q(source_file__billing_month=month)
-    without = Q(source_file__billing_month__isnull=True, values__vaccinated_on__startswith=f"{month:%Y-%m}")
+    without = Q(
+        source_file__billing_month__isnull=True, dose__values__vaccinated_on__startswith=f"{month:%Y-%m}"
+    )
     return (
         ImportRow.objects.filter(
             with_month | without,

@@ -46,7 +46,6 @@ DOSE_CELLS = (
     "remarks",
 )
 _normalize = unicodedata.normalize
-_json = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: json.dumps(…, **kw) makes one per call
 _string = json.encoder.encode_basestring  # a str as a JSON string (non-ASCII kept), in C
 
 
@@ -116,7 +115,6 @@ class Dose:
 
     values: dict
     problems: list[dict]
-    json: str  # the values as JSON members, without the braces
     vaccine: str | None  # the vaccine code when known
     day: date | None
     screening_only: bool
@@ -137,15 +135,15 @@ class Row:
     def values(self) -> dict:
         return {**self.who, **self.dose.values}
 
-    def values_json(self) -> str:
-        """The values as JSON text (as ``json.dumps(self.values, ensure_ascii=False)`` would write them,
-        member by member: the who part here, the dose part's text kept with it)."""
+    def who_json(self) -> str:
+        """The who part as JSON text (as ``json.dumps(self.who, ensure_ascii=False)`` would write it,
+        written out here: this runs for every row of the file)."""
         w = self.who
         birth = w["birth_date"]
         return (
             f'{{"ticket_number": {_string(w["ticket_number"])}, "name_kana": {_string(w["name_kana"])}, '
             f'"name": {_string(w["name"])}, "address": {_string(w["address"])}, "sex": {_string(w["sex"])}, '
-            f'"birth_date": {_string(birth) if birth else "null"}, {self.dose.json}}}'
+            f'"birth_date": {_string(birth) if birth else "null"}}}'
         )
 
 
@@ -362,7 +360,6 @@ def _read_dose(cells: dict, masters: Masters, default_clinic: Clinic | None, tod
     return Dose(
         values=values,
         problems=[p.as_dict() for p in problems],
-        json=_json(values)[1:-1],
         vaccine=vaccine.pk if vaccine else None,
         day=day,
         screening_only=values["screening_only"],

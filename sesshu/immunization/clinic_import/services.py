@@ -9,11 +9,13 @@ sent again adds nothing; a dose already in the register (the dose identity: pers
 
 import hashlib
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from sesshu.addressee.models import Person, PersonStatus
@@ -25,6 +27,7 @@ from sesshu.core.problems import Problem, ProblemList
 from .. import records
 from ..models import (
     Clinic,
+    ImportDose,
     ImportRow,
     ImportRowStatus,
     RecordSource,
@@ -144,17 +147,27 @@ def _upload(data: bytes, file_name: str, *, clinic: Clinic | None, billing_month
 
 
 def _store_rows(source: SourceFile, parsed: list[Row], statuses: list) -> None:
-    """One ImportRow per row (COPY on PostgreSQL). The values are written as JSON text made of the
-    row's own part and its dose part's JSON, which rows with the same dose cells share."""
+    """One ImportDose per distinct dose part, then one ImportRow per row (COPY on PostgreSQL) holding
+    its who part as JSON text and its dose part's id."""
+    dose_ids: dict[int, int] = {}  # id(Dose) → ImportDose pk: the rows share Dose objects
+    doses = []
+    for row in parsed:
+        if id(row.dose) not in dose_ids:
+            dose_ids[id(row.dose)] = len(doses)
+            doses.append(ImportDose(source_file=source, values=row.dose.values))
+    created = ImportDose.objects.bulk_create(doses, batch_size=BATCH)
+    for key, index in dose_ids.items():
+        dose_ids[key] = created[index].pk
     json = bulk._json
     bulk.copy_rows(
         ImportRow,
-        ["source_file_id", "row_number", "values", "status", "problems", "person_id", "candidates"],
+        ["source_file_id", "row_number", "who", "dose_id", "status", "problems", "person_id", "candidates"],
         (
             (
                 source.pk,
                 row.line,
-                row.values_json(),
+                row.who_json(),
+                dose_ids[id(row.dose)],
                 status,
                 json(problems) if problems else "[]",
                 person_id,
@@ -291,7 +304,12 @@ class Preview:
 def preview(file_id: int, *, actor, limit: int = 500) -> Preview:
     source = SourceFile.objects.select_related("clinic").get(pk=file_id, kind__in=IMPORT_KINDS)
     rows = ImportRow.objects.filter(source_file=source)
-    counts = dict(Counter(rows.values_list("status", flat=True)))
+    counts = dict(rows.order_by().values_list("status").annotate(n=Count("id")))
+    if source.status == SourceFileStatus.COMMITTED and ImportRowStatus.MATCHED in counts:
+        # Matched rows of an imported file are imported (``ImportRow.state``).
+        counts[ImportRowStatus.IMPORTED] = counts.get(ImportRowStatus.IMPORTED, 0) + counts.pop(
+            ImportRowStatus.MATCHED
+        )
     errors = list(rows.filter(status=ImportRowStatus.ERROR)[:limit])
     doubts = list(rows.filter(status=ImportRowStatus.DOUBT)[:limit])
     matched = list(
@@ -353,74 +371,113 @@ def _record(source: SourceFile, row_number: int, person_id: int, v: dict, clinic
     )
 
 
-def _json_value(table: str, key: str, kind: str = "text") -> str:
-    """SQL for ``values[key]`` of an import row (JSON), as text or cast to ``kind``."""
-    values = f"{table}.{connection.ops.quote_name('values')}"
+# The dose parts' values the commit reads, as (key, PostgreSQL type): each is read once per dose part
+# of the file (a few thousand), not once per row.
+DOSE_KEYS = (
+    ("vaccine", "text"),
+    ("dose_number", "integer"),
+    ("vaccinated_on", "date"),
+    ("product_id", "bigint"),
+    ("lot_id", "bigint"),
+    ("lot_number", "text"),
+    ("product_name", "text"),
+    ("maker_name", "text"),
+    ("volume_ml", "text"),
+    ("clinic_id", "bigint"),
+    ("vaccinating_doctor_name", "text"),
+    ("screening_doctor_name", "text"),
+    ("legal_category", "text"),
+    ("payment", "text"),
+    ("fee_yen", "integer"),
+    ("fee_table_yen", "integer"),
+    ("screening_only", "boolean"),
+    ("not_vaccinated_reason", "text"),
+    ("remarks", "text"),
+)
+
+
+def _file_doses(keys=DOSE_KEYS) -> str:
+    """SQL for a common table ``d`` of the file's dose parts (parameter: the file's id), one typed
+    column per key: ``WITH {this} ...``."""
+    values = connection.ops.quote_name("values")
     if connection.vendor == "postgresql":
-        text = f"({values} ->> '{key}')"
-        return text if kind == "text" else f"{text}::{kind}"
-    return f"json_extract({values}, '$.{key}')"  # SQLite: JSON numbers and booleans (1/0) as such
+        columns = ", ".join(f"({values} ->> '{key}')::{kind} AS {key}" for key, kind in keys)
+    else:  # SQLite: JSON numbers and booleans (1/0) come as such, dates as ISO text
+        columns = ", ".join(f"json_extract({values}, '$.{key}') AS {key}" for key, _ in keys)
+    table = connection.ops.quote_name(ImportDose._meta.db_table)
+    return f"d AS MATERIALIZED (SELECT id, {columns} FROM {table} WHERE source_file_id = %s)"  # noqa: S608
+
+
+@contextmanager
+def without_nested_loops(cursor):
+    """PostgreSQL plans the next statements without nested-loop joins (the rest of the transaction is
+    as before). A file's rows were just written: the table's statistics do not know them yet, the
+    planner takes a file of 100,000 rows for a handful and loops over the dose parts for each row
+    (seconds instead of a hash join's tens of milliseconds). Every join of these statements is of the
+    file's own rows and dose parts, where a hash join is right whatever the file's size."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    cursor.execute("SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)")
+    (before, _) = cursor.fetchone()
+    try:
+        yield
+    finally:
+        cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [before])
 
 
 def _mark_now_duplicate(source: SourceFile) -> None:
     """Matched rows whose dose (person, vaccine, 接種日) is now an active, given record: duplicates."""
     table = connection.ops.quote_name(ImportRow._meta.db_table)
     records = connection.ops.quote_name(VaccinationRecord._meta.db_table)
+    # The records are looked up by the dose identity's index once per row (OFFSET 0 keeps the EXISTS
+    # a subquery run per row rather than a join, which would read the whole register without loops).
+    per_row = " OFFSET 0" if connection.vendor == "postgresql" else ""
     sql = (
-        f"UPDATE {table} SET status = %s WHERE source_file_id = %s AND status = %s "  # noqa: S608
-        f"AND NOT {_json_value(table, 'screening_only', 'boolean')} "
-        f"AND EXISTS (SELECT 1 FROM {records} r WHERE r.person_id = {table}.person_id "
-        f"AND r.vaccine_id = {_json_value(table, 'vaccine')} "
-        f"AND r.vaccinated_on = {_json_value(table, 'vaccinated_on', 'date')} "
-        "AND r.status = %s AND NOT r.screening_only)"
+        f"WITH {_file_doses()} "  # noqa: S608 (names from the models)
+        f"UPDATE {table} SET status = %s FROM d "
+        f"WHERE {table}.source_file_id = %s AND {table}.status = %s AND d.id = {table}.dose_id "
+        f"AND NOT d.screening_only AND EXISTS (SELECT 1 FROM {records} r "
+        f"WHERE r.person_id = {table}.person_id AND r.vaccine_id = d.vaccine "
+        f"AND r.vaccinated_on = d.vaccinated_on AND r.status = %s AND NOT r.screening_only{per_row})"
     )
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, without_nested_loops(cursor):
         cursor.execute(
-            sql, [ImportRowStatus.DUPLICATE, source.pk, ImportRowStatus.MATCHED, RecordStatus.ACTIVE]
+            sql,
+            [source.pk, ImportRowStatus.DUPLICATE, source.pk, ImportRowStatus.MATCHED, RecordStatus.ACTIVE],
         )
 
 
 def _insert_records(source: SourceFile, actor) -> list[int]:
-    """The records of the file's matched rows, written by the database from the rows' values in one
-    statement (``_record`` is the same mapping for one row). The persons of the records written."""
+    """The records of the file's matched rows, written by the database from the rows and their dose
+    parts in one statement (``_record`` is the same mapping for one row). The persons of the records
+    written."""
     table = connection.ops.quote_name(ImportRow._meta.db_table)
     clinics = connection.ops.quote_name(Clinic._meta.db_table)
     postgresql = connection.vendor == "postgresql"
-    # PostgreSQL reads each row's JSON once, into typed columns (jsonb_to_record), rather than once
-    # per key (->>): a third of the statement's time at 100,000 rows. {key: type} as first asked for.
-    typed: dict[str, str] = {}
-
-    def v(key: str, kind: str = "text") -> str:
-        if not postgresql:
-            return _json_value("i", key, kind)
-        declared = typed.setdefault(key, kind)
-        return f"v.{key}" if declared == kind else f"v.{key}::{kind}"
-
-    screening = v("screening_only", "boolean")
     expressions = {
         "person_id": "i.person_id",
-        "vaccine_id": v("vaccine"),
-        "dose_number": v("dose_number", "integer"),
-        "vaccinated_on": v("vaccinated_on", "date"),
-        "product_id": v("product_id", "bigint"),
-        "lot_id": v("lot_id", "bigint"),
-        "lot_number": v("lot_number"),
-        "product_name": f"COALESCE({v('product_name')}, '')",
-        "maker_name": f"COALESCE({v('maker_name')}, '')",
-        "volume_ml": f"CASE WHEN NOT {screening} AND {v('volume_ml')} <> '' "
-        f"THEN {v('volume_ml', 'numeric')} END",
-        "clinic_id": v("clinic_id", "bigint"),
+        "vaccine_id": "d.vaccine",
+        "dose_number": "d.dose_number",
+        "vaccinated_on": "d.vaccinated_on",
+        "product_id": "d.product_id",
+        "lot_id": "d.lot_id",
+        "lot_number": "d.lot_number",
+        "product_name": "COALESCE(d.product_name, '')",
+        "maker_name": "COALESCE(d.maker_name, '')",
+        "volume_ml": "CASE WHEN NOT d.screening_only AND d.volume_ml <> '' "
+        f"THEN {'CAST(d.volume_ml AS numeric)' if postgresql else 'd.volume_ml'} END",
+        "clinic_id": "d.clinic_id",
         "clinic_name": "COALESCE(c.name, '')",
-        "vaccinating_doctor_name": v("vaccinating_doctor_name"),
-        "screening_doctor_name": v("screening_doctor_name"),
-        "legal_category": f"COALESCE(NULLIF({v('legal_category')}, ''), 'routine')",
-        "payment": f"COALESCE(NULLIF({v('payment')}, ''), 'public')",
-        "fee_yen": f"COALESCE({v('fee_yen', 'integer')}, "
-        f"CASE WHEN NOT {screening} THEN {v('fee_table_yen', 'integer')} END)",
-        "screening_only": screening,
-        "not_vaccinated_reason": v("not_vaccinated_reason"),
-        "remarks": v("remarks"),
-        "ticket_number": v("ticket_number"),
+        "vaccinating_doctor_name": "d.vaccinating_doctor_name",
+        "screening_doctor_name": "d.screening_doctor_name",
+        "legal_category": "COALESCE(NULLIF(d.legal_category, ''), 'routine')",
+        "payment": "COALESCE(NULLIF(d.payment, ''), 'public')",
+        "fee_yen": "COALESCE(d.fee_yen, CASE WHEN NOT d.screening_only THEN d.fee_table_yen END)",
+        "screening_only": "d.screening_only",
+        "not_vaccinated_reason": "d.not_vaccinated_reason",
+        "remarks": "d.remarks",
+        "ticket_number": f"{_who('i', 'ticket_number')}",
         "source_row": "i.row_number",
     }
     given = {
@@ -442,19 +499,23 @@ def _insert_records(source: SourceFile, actor) -> list[int]:
         selects.append(f"CAST(%s AS {kind})" if kind else "%s")
         params.append(bulk.prepare(given.get(attname, default)))
     target = connection.ops.quote_name(VaccinationRecord._meta.db_table)
-    clinic_join = f"LEFT JOIN {clinics} c ON c.id = {v('clinic_id', 'bigint')}"
-    rows = f"{table} i"
-    if postgresql:  # the keys are names from this code
-        values = ", ".join(f"{key} {kind}" for key, kind in typed.items())
-        rows += f" CROSS JOIN LATERAL jsonb_to_record(i.{connection.ops.quote_name('values')}) AS v({values})"
     sql = (
-        f"INSERT INTO {target} ({', '.join(columns)}) SELECT {', '.join(selects)} "  # noqa: S608
-        f"FROM {rows} {clinic_join} "
-        "WHERE i.source_file_id = %s AND i.status = %s ORDER BY i.row_number RETURNING person_id"
+        f"WITH {_file_doses()} "  # noqa: S608 (names from the models, values are parameters)
+        f"INSERT INTO {target} ({', '.join(columns)}) SELECT {', '.join(selects)} "
+        f"FROM {table} i JOIN d ON d.id = i.dose_id LEFT JOIN {clinics} c ON c.id = d.clinic_id "
+        "WHERE i.source_file_id = %s AND i.status = %s RETURNING person_id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, source.pk, ImportRowStatus.MATCHED])
+    with connection.cursor() as cursor, without_nested_loops(cursor):
+        cursor.execute(sql, [source.pk, *params, source.pk, ImportRowStatus.MATCHED])
         return [person_id for (person_id,) in cursor.fetchall()]
+
+
+def _who(table: str, key: str) -> str:
+    """SQL for the text ``who[key]`` of an import row."""
+    who = f"{table}.{connection.ops.quote_name('who')}"
+    if connection.vendor == "postgresql":
+        return f"({who} ->> '{key}')"
+    return f"json_extract({who}, '$.{key}')"
 
 
 @dataclass
@@ -535,7 +596,6 @@ def commit(file_id: int, *, actor) -> CommitResult:
                     )
                 ]
             ) from None
-        rows.filter(status=ImportRowStatus.MATCHED).update(status=ImportRowStatus.IMPORTED)
         source.status = SourceFileStatus.COMMITTED
         source.committed_at = timezone.now()
         source.save(update_fields=["status", "committed_at"])
@@ -583,7 +643,7 @@ def review_queue(*, actor, limit: int = 200) -> tuple[list[ImportRow], dict[int,
 
 
 def _doubt_row(row_id: int) -> ImportRow:
-    row = ImportRow.objects.select_for_update().filter(pk=row_id).first()
+    row = ImportRow.objects.select_for_update(of=("self",)).filter(pk=row_id).first()
     if row is None or row.status != ImportRowStatus.DOUBT:
         raise ProblemList(
             [
