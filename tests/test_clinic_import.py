@@ -161,9 +161,39 @@ def test_upload_preview_commit_imports_the_matched_rows(client, clerk, masters, 
     assert source.status == SourceFileStatus.COMMITTED
     commit_event = AuditEvent.objects.filter(action="create", object_type="vaccination_record").last()
     assert set(commit_event.subjects) == {people["shota"].pk, people["hana"].pk}
+    # The file's matched rows now show as imported (取込済); the row in doubt still waits.
+    page = client.get(reverse("imports:preview", args=[source.pk])).content.decode()
+    assert 'id="count-imported">2<' in page and 'id="count-matched">0<' in page
+    assert 'id="count-doubt">1<' in page and page.count("取込済") >= 3  # the file and its two rows
+    rows = ImportRow.objects.filter(source_file=source).order_by("row_number")
+    assert [r.get_status_display() for r in rows] == ["取込済", "取込済", "要確認"]
     # Committing twice adds nothing.
     client.post(reverse("imports:commit", args=[source.pk]))
     assert VaccinationRecord.objects.filter(source_file=source).count() == 2
+
+
+def test_hostile_text_is_kept_as_sent_and_rows_share_their_dose_part(client, clerk, masters, people):
+    """Backslashes, tabs, quotes, line breaks and a NUL-free mix of scripts in the cells travel into the
+    kept rows and the records unchanged (the rows are written as COPY text on PostgreSQL); rows with
+    the same dose cells point to one stored dose part."""
+    hostile = 'C:\\temp\tcol "quoted" \\N end'
+    remarks = "一行目\n二行目\r\n\\N\t<script>alert(1)</script>"
+    header = [*HEADER, "特記事項"]
+    data = csv_bytes(
+        [
+            row(**{"氏名": hostile, "住所": hostile, "特記事項": remarks}),
+            row(**{"氏名カナ": "タナカ ハナ", "生年月日": "2019-05-05", "性別": "女", "特記事項": remarks}),
+        ],
+        header=header,
+    )
+    source = uploaded(client, data)
+    first, second = ImportRow.objects.filter(source_file=source).order_by("row_number")
+    assert first.who["name"] == hostile.strip() and first.who["address"] == hostile.strip()
+    assert first.values["remarks"] == remarks.strip() and first.values["vaccine"] == "JE"
+    assert first.dose_id == second.dose_id  # the same dose cells: one dose part
+    client.post(reverse("imports:commit", args=[source.pk]))
+    records = VaccinationRecord.objects.filter(source_file=source)
+    assert sorted(r.remarks for r in records) == [remarks.strip()] * 2
 
 
 def test_the_same_file_again_adds_nothing_and_says_so(client, clerk, masters, people):

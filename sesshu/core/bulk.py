@@ -80,8 +80,31 @@ def insert_rows(model, rows: list[dict]) -> None:
     copy_or_insert(db, model._meta.db_table, [f.column for f in fields], values)
 
 
-def copy_or_insert(db, table: str, columns: list[str], values) -> None:
-    """Rows already in the database's terms (``values``: sequences in the order of ``columns``)."""
+_COPY_CHUNK = 2000
+
+
+def _copy_text(value: str) -> str:
+    """A str in COPY's text format: backslash, tab, newline and carriage return escaped (four scans
+    for them cost less than any translation of the whole string, which is rarely needed)."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
+def _copy_line(row) -> str:
+    """A row of None, int and str values as a line of COPY text (NULL is \\N)."""
+    return (
+        "\t".join(["\\N" if v is None else _copy_text(v) if v.__class__ is str else str(v) for v in row])
+        + "\n"
+    )
+
+
+def copy_or_insert(db, table: str, columns: list[str], values, *, plain: bool = False) -> None:
+    """Rows already in the database's terms (``values``: sequences in the order of ``columns``).
+
+    ``plain``: every value is None, an int (not a bool) or a str. On PostgreSQL the rows are then
+    written as COPY text here, a chunk at a time, instead of row by row through psycopg's
+    ``write_row`` (whose per-row overhead is most of a narrow table's COPY from Python)."""
     quote = db.ops.quote_name
     names = ", ".join(quote(c) for c in columns)
     with db.cursor() as cursor:
@@ -92,8 +115,17 @@ def copy_or_insert(db, table: str, columns: list[str], values) -> None:
             # is raised as Django's IntegrityError, as for any other insert.
             try:
                 with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-                    for row in values:
-                        copy.write_row(row)
+                    if plain:
+                        chunk = []
+                        for row in values:
+                            chunk.append(_copy_line(row))
+                            if len(chunk) == _COPY_CHUNK:
+                                copy.write("".join(chunk))
+                                chunk = []
+                        copy.write("".join(chunk))
+                    else:
+                        for row in values:
+                            copy.write_row(row)
             except psycopg.errors.IntegrityError as exc:
                 raise IntegrityError(str(exc)) from exc
         else:

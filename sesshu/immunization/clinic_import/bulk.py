@@ -75,8 +75,9 @@ def insert(model, rows: list[dict]) -> None:
     copy_rows(model, columns, values)
 
 
-def copy_rows(model, columns: list[str], rows) -> None:
+def copy_rows(model, columns: list[str], rows, *, plain: bool = False) -> None:
     """Insert rows given as tuples of prepared values (None, numbers, text, dates; JSON as text) for
-    the columns (attnames) named; the other columns must be nullable or have a database default."""
+    the columns (attnames) named; the other columns must be nullable or have a database default.
+    ``plain``: the values are only None, int and str (``copy_or_insert``)."""
     by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
-    copy_or_insert(connection, model._meta.db_table, [by_attname[c] for c in columns], rows)
+    copy_or_insert(connection, model._meta.db_table, [by_attname[c] for c in columns], rows, plain=plain)

@@ -39,6 +39,15 @@ COLUMNS = (
 )
 BY_HEADER = {h: c for c in COLUMNS for h in (c.ja, c.en, c.key)}
 REQUIRED = tuple(c for c in COLUMNS if c.required)
+# A row is read as its cells in the layout's order (a list, whatever the file's column order).
+KEYS = tuple(c.key for c in COLUMNS)
+AT = {key: i for i, key in enumerate(KEYS)}
+
+
+def cells_of(values: dict) -> list:
+    """A row given as {column key: value} (a FHIR Bundle's, a test's) as cells in the layout's order."""
+    return [values.get(key, "") for key in KEYS]
+
 
 # Japanese words a spreadsheet carries for the choices, mapped to the record's values.
 SEX = {"男": "M", "女": "F", "M": "M", "F": "F", "1": "M", "2": "F", "男性": "M", "女性": "F"}

@@ -7,7 +7,7 @@ import io
 from sesshu.core.problems import Problem, ProblemList
 from sesshu.core.text import nfkc
 
-from .layout import BY_HEADER, REQUIRED
+from .layout import BY_HEADER, KEYS, REQUIRED
 
 MAX_BYTES = (
     50 * 1024 * 1024
@@ -47,8 +47,9 @@ def decode(data: bytes) -> tuple[str, str]:
     )
 
 
-def read_rows(data: bytes) -> tuple[str, list[tuple[int, dict[str, str]]]]:
-    """(encoding, [(line number, {column key: text})]). Raises ProblemList for the whole file."""
+def read_rows(data: bytes) -> tuple[str, list[tuple[int, list[str]]]]:
+    """(encoding, [(line number, [cell text per layout column, in the layout's order])]): "" for a
+    column the file lacks or a short row leaves out. Raises ProblemList for the whole file."""
     if len(data) > MAX_BYTES:
         raise ProblemList([too_large(len(data))])
     try:
@@ -83,8 +84,11 @@ def read_rows(data: bytes) -> tuple[str, list[tuple[int, dict[str, str]]]]:
                     )
                 ]
             )
-        keys = [c.key if c else None for c in columns]
-        known = [(i, key) for i, key in enumerate(keys) if key]
+        # Where each layout column is in the file (the last of a repeated header wins).
+        position = {column.key: i for i, column in enumerate(columns) if column}
+        width = len(KEYS)
+        in_order = [position.get(key) for key in KEYS] == list(range(width))
+        picks = [position.get(key, -1) for key in KEYS]
         rows = []
         for line, cells in enumerate(reader, start=2):
             if not "".join(cells).strip():  # no cell with anything but spaces
@@ -100,10 +104,13 @@ def read_rows(data: bytes) -> tuple[str, list[tuple[int, dict[str, str]]]]:
                         )
                     ]
                 )
-            if None in keys:
-                rows.append((line, {key: cells[i] for i, key in known if i < len(cells)}))
-            else:  # every column is one of the layout's (a short row lacks the last ones)
-                rows.append((line, dict(zip(keys, cells, strict=False))))
+            if in_order:  # the layout's own columns, in its order (extra columns after them ignored)
+                if len(cells) < width:  # a short row lacks the last ones
+                    cells += [""] * (width - len(cells))
+                rows.append((line, cells))
+            else:
+                n = len(cells)
+                rows.append((line, [cells[i] if 0 <= i < n else "" for i in picks]))
     except csv.Error as exc:
         raise ProblemList(
             [

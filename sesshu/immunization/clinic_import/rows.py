@@ -19,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 
 from sesshu.core.problems import Problem
 from sesshu.core.text import kana_key
@@ -26,7 +27,7 @@ from sesshu.core.text import kana_key
 from .. import entry
 from ..models import Clinic, ClinicFee, Lot, Vaccine
 from ..records import _volume_problem
-from .layout import LEGAL, PAYMENT, SEX, YES
+from .layout import AT, KEYS, LEGAL, PAYMENT, SEX, YES, cells_of
 
 # The dose cells: a row's dose part is a function of these (and of the file's clinic and today).
 DOSE_CELLS = (
@@ -44,6 +45,10 @@ DOSE_CELLS = (
     "vaccinating_doctor_name",
     "screening_doctor_name",
     "remarks",
+)
+_dose_cells = itemgetter(*(AT[name] for name in DOSE_CELLS))  # a row's dose cells, as a tuple
+_TICKET, _NAME_KANA, _NAME, _ADDRESS, _SEX, _BIRTH = (
+    AT[name] for name in ("ticket_number", "name_kana", "name", "address", "sex", "birth_date")
 )
 _normalize = unicodedata.normalize
 _string = json.encoder.encode_basestring  # a str as a JSON string (non-ASCII kept), in C
@@ -101,7 +106,11 @@ class Masters:
 
 def _text(cells: dict, name: str) -> str:
     """``entry._text``: the cell NFKC-normalized and stripped ("" when missing)."""
-    value = cells.get(name)
+    return _clean(cells.get(name))
+
+
+def _clean(value) -> str:
+    """A cell NFKC-normalized and stripped ("" when empty or missing)."""
     if not value:
         return ""
     if value.__class__ is not str:
@@ -147,26 +156,26 @@ class Row:
         )
 
 
-def read_row(line: int, cells: dict, masters: Masters, doses: dict, default_clinic, today: date) -> Row:
-    """A row: the who part read now, the dose part from ``doses`` (read on its first appearance).
+def read_row(line: int, cells: list, masters: Masters, doses: dict, default_clinic, today: date) -> Row:
+    """A row (its cells in the layout's order): the who part read now, the dose part from ``doses``
+    (read on its first appearance).
 
     The cells that repeat (sex, birth date) are read once per distinct text: this runs for every row
     of the file."""
-    get = cells.get
     problems: list = []
-    ticket = _text(cells, "ticket_number")
+    ticket = _clean(cells[_TICKET])
     if ticket and not ticket.isdigit():  # printed with spaces or hyphens: the digits only
         ticket = ticket.replace(" ", "")
         if not ticket.isdigit():
             ticket = "".join(ch for ch in ticket if ch.isdigit())
-    name_kana = _text(cells, "name_kana")[:100]
+    name_kana = _clean(cells[_NAME_KANA])[:100]
     key = masters.kana_keys.get(name_kana)
     if key is None:
         key = masters.kana_keys[name_kana] = kana_key(name_kana)
-    raw = get("sex")
+    raw = cells[_SEX]
     sex_read = masters.sexes.get(raw) if raw.__class__ is str else None
     if sex_read is None:
-        sex_read = _read_sex(cells)
+        sex_read = _read_sex(raw)
         if raw.__class__ is str:
             masters.sexes[raw] = sex_read
     sex, sex_problem = sex_read
@@ -174,11 +183,13 @@ def read_row(line: int, cells: dict, masters: Masters, doses: dict, default_clin
         problems.append(sex_problem)
     if not key and not ticket:
         problems.append(entry._required("name_kana", "氏名カナ", "name in kana").as_dict())
-    raw = get("birth_date") or ""
+    raw = cells[_BIRTH] or ""
     birth_read = masters.births.get(raw) if raw.__class__ is str else None
     if birth_read is None:
         birth_problems: list = []
-        birth = masters.parse_date(cells, "birth_date", birth_problems, ja="生年月日", en="birth date")
+        birth = masters.parse_date(
+            {"birth_date": raw}, "birth_date", birth_problems, ja="生年月日", en="birth date"
+        )
         birth_read = (birth, birth.isoformat() if birth else None, [p.as_dict() for p in birth_problems])
         if raw.__class__ is str:
             masters.births[raw] = birth_read
@@ -188,18 +199,18 @@ def read_row(line: int, cells: dict, masters: Masters, doses: dict, default_clin
     who = {
         "ticket_number": ticket,
         "name_kana": name_kana,
-        "name": _text(cells, "name")[:100],
-        "address": _text(cells, "address")[:200],
+        "name": _clean(cells[_NAME])[:100],
+        "address": _clean(cells[_ADDRESS])[:200],
         "sex": sex,
         "birth_date": birth_iso,
     }
     try:
-        cache_key = tuple(map(get, DOSE_CELLS))
+        cache_key = _dose_cells(cells)
         dose = doses.get(cache_key)
     except TypeError:  # a cell that is not text (cannot be a key): read, not kept
         cache_key, dose = None, None
     if dose is None:
-        dose = _read_dose(cells, masters, default_clinic, today)
+        dose = _read_dose(dict(zip(KEYS, cells, strict=False)), masters, default_clinic, today)
         if cache_key is not None:
             doses[cache_key] = dose
     if dose.problems:
@@ -207,9 +218,9 @@ def read_row(line: int, cells: dict, masters: Masters, doses: dict, default_clin
     return Row(line, who, problems, key, birth, dose)
 
 
-def _read_sex(cells: dict) -> tuple[str, dict | None]:
+def _read_sex(cell) -> tuple[str, dict | None]:
     """(M, F or "", the problem dict when the cell says something else)."""
-    raw_sex = _text(cells, "sex")
+    raw_sex = _clean(cell)
     sex = SEX.get(raw_sex, "")
     if raw_sex and not sex:
         return sex, Problem(
@@ -222,7 +233,7 @@ def _read_sex(cells: dict) -> tuple[str, dict | None]:
 
 
 def read_all(raw_rows, masters: Masters, *, default_clinic: Clinic | None, today: date) -> list[Row]:
-    """Every row of a file (``[(line, {column key: text})]``), in order."""
+    """Every row of a file (``[(line, [cell per layout column])]``, ``reading.read_rows``), in order."""
     doses = masters.doses.setdefault((default_clinic.pk if default_clinic else None, today), {})
     return [read_row(line, cells, masters, doses, default_clinic, today) for line, cells in raw_rows]
 
@@ -230,7 +241,7 @@ def read_all(raw_rows, masters: Masters, *, default_clinic: Clinic | None, today
 def parse_row(cells: dict[str, str], masters: Masters, *, default_clinic: Clinic | None, today: date):
     """(values as JSON-able dict, [problem dicts]) for one row."""
     doses = masters.doses.setdefault((default_clinic.pk if default_clinic else None, today), {})
-    row = read_row(0, cells, masters, doses, default_clinic, today)
+    row = read_row(0, cells_of(cells), masters, doses, default_clinic, today)
     return row.values, row.problems
 
 

@@ -39,6 +39,7 @@ from ..models import (
     Vaccine,
 )
 from . import bulk
+from .layout import cells_of
 from .matching import Candidate, Key, Known, Match, given_doses, match_rows
 from .reading import read_rows
 from .rows import Masters, Row, read_all
@@ -51,16 +52,16 @@ BATCH = 2000
 IMPORT_KINDS = (SourceFileKind.CLINIC_CSV, SourceFileKind.FHIR_BUNDLE)
 
 
-def read_file(data: bytes) -> tuple[str, str, list[tuple[int, dict[str, str]]]]:
+def read_file(data: bytes) -> tuple[str, str, list[tuple[int, list]]]:
     """(kind, encoding, rows): a FHIR Bundle (JSON) or the CSV layout, told apart by the content.
 
-    Rows are (position, {layout column key: text}) whatever the format, so both take the same checks,
-    matching and review. Raises ProblemList for the whole file."""
+    Rows are (position, [cell per layout column, in its order]) whatever the format, so both take the
+    same checks, matching and review. Raises ProblemList for the whole file."""
     if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
         from .fhir_bundle import read_bundle
 
         encoding, rows = read_bundle(data)
-        return SourceFileKind.FHIR_BUNDLE, encoding, rows
+        return SourceFileKind.FHIR_BUNDLE, encoding, [(position, cells_of(cells)) for position, cells in rows]
     encoding, rows = read_rows(data)
     return SourceFileKind.CLINIC_CSV, encoding, rows
 
@@ -175,6 +176,7 @@ def _store_rows(source: SourceFile, parsed: list[Row], statuses: list) -> None:
             )
             for row, (status, problems, person_id, candidates) in zip(parsed, statuses, strict=True)
         ),
+        plain=True,
     )
 
 

@@ -39,7 +39,7 @@ def merge_rows(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("immunization", "0009_record_and_import_row_indexes_for_the_clinic_file"),
+        ("immunization", "0010_statement_level_foreign_keys"),
     ]
 
     operations = [
