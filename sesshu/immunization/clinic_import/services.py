@@ -437,17 +437,32 @@ def _mark_now_duplicate(source: SourceFile) -> None:
     per_row = " OFFSET 0" if connection.vendor == "postgresql" else ""
     sql = (
         f"WITH {_file_doses()} "  # noqa: S608 (names from the models)
-        f"UPDATE {table} SET status = %s FROM d "
-        f"WHERE {table}.source_file_id = %s AND {table}.status = %s AND d.id = {table}.dose_id "
+        f"UPDATE {table} SET status = %s WHERE source_file_id = %s AND id IN (SELECT i.id "
+        f"FROM {table} i {_join_doses()} WHERE i.source_file_id = %s AND i.status = %s "
         f"AND NOT d.screening_only AND EXISTS (SELECT 1 FROM {records} r "
-        f"WHERE r.person_id = {table}.person_id AND r.vaccine_id = d.vaccine "
-        f"AND r.vaccinated_on = d.vaccinated_on AND r.status = %s AND NOT r.screening_only{per_row})"
+        "WHERE r.person_id = i.person_id AND r.vaccine_id = d.vaccine "
+        f"AND r.vaccinated_on = d.vaccinated_on AND r.status = %s AND NOT r.screening_only{per_row}))"
     )
     with connection.cursor() as cursor, without_nested_loops(cursor):
         cursor.execute(
             sql,
-            [source.pk, ImportRowStatus.DUPLICATE, source.pk, ImportRowStatus.MATCHED, RecordStatus.ACTIVE],
+            [
+                source.pk,
+                ImportRowStatus.DUPLICATE,
+                source.pk,
+                source.pk,
+                ImportRowStatus.MATCHED,
+                RecordStatus.ACTIVE,
+            ],
         )
+
+
+def _join_doses() -> str:
+    """SQL joining the file's rows ``i`` to their dose parts ``d`` (``_file_doses``). SQLite is told to
+    keep the rows outside (CROSS JOIN keeps the order there): otherwise it reads every row of the file
+    again for each dose part, where it now finds each row's dose part by an automatic index."""
+    join = "JOIN" if connection.vendor == "postgresql" else "CROSS JOIN"
+    return f"{join} d ON d.id = i.dose_id"
 
 
 def _insert_records(source: SourceFile, actor) -> list[int]:
@@ -504,7 +519,7 @@ def _insert_records(source: SourceFile, actor) -> list[int]:
     sql = (
         f"WITH {_file_doses()} "  # noqa: S608 (names from the models, values are parameters)
         f"INSERT INTO {target} ({', '.join(columns)}) SELECT {', '.join(selects)} "
-        f"FROM {table} i JOIN d ON d.id = i.dose_id LEFT JOIN {clinics} c ON c.id = d.clinic_id "
+        f"FROM {table} i {_join_doses()} LEFT JOIN {clinics} c ON c.id = d.clinic_id "
         "WHERE i.source_file_id = %s AND i.status = %s RETURNING person_id"
     )
     with connection.cursor() as cursor, without_nested_loops(cursor):
