@@ -398,14 +398,14 @@ DOSE_KEYS = (
 )
 
 
-def _file_doses(keys=DOSE_KEYS) -> str:
+def _file_doses() -> str:
     """SQL for a common table ``d`` of the file's dose parts (parameter: the file's id), one typed
     column per key: ``WITH {this} ...``."""
     values = connection.ops.quote_name("values")
     if connection.vendor == "postgresql":
-        columns = ", ".join(f"({values} ->> '{key}')::{kind} AS {key}" for key, kind in keys)
+        columns = ", ".join(f"({values} ->> '{key}')::{kind} AS {key}" for key, kind in DOSE_KEYS)
     else:  # SQLite: JSON numbers and booleans (1/0) come as such, dates as ISO text
-        columns = ", ".join(f"json_extract({values}, '$.{key}') AS {key}" for key, _ in keys)
+        columns = ", ".join(f"json_extract({values}, '$.{key}') AS {key}" for key, _ in DOSE_KEYS)
     table = connection.ops.quote_name(ImportDose._meta.db_table)
     return f"d AS MATERIALIZED (SELECT id, {columns} FROM {table} WHERE source_file_id = %s)"  # noqa: S608
 
