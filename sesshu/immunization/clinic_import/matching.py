@@ -87,7 +87,12 @@ def _array(values) -> str:
         return "{" + ",".join(map(str, values)) + "}"
     if isinstance(first, date):
         return "{" + ",".join(map(date.isoformat, values)) + "}"
-    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+    # Every element quoted; escaped only when one needs it (rarely: the keys are digits and codes).
+    # The separators hold 2 quotes each, so any other quote is an element's own.
+    quoted = '","'.join(values)
+    if "\\" in quoted or quoted.count('"') != 2 * (len(values) - 1):
+        return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+    return '{"' + quoted + '"}'
 
 
 def _fetch(sql: str, params: list) -> list[tuple]:
