@@ -27,7 +27,7 @@ from sesshu.core.text import kana_key
 from .. import entry
 from ..models import Clinic, ClinicFee, Lot, Vaccine
 from ..records import _volume_problem
-from .layout import AT, KEYS, LEGAL, PAYMENT, SEX, YES, cells_of
+from .layout import AT, KEYS, LEGAL, PAYMENT, SEX, YES
 
 # The dose cells: a row's dose part is a function of these (and of the file's clinic and today).
 DOSE_CELLS = (
@@ -140,10 +140,6 @@ class Row:
     birth: date | None
     dose: Dose
 
-    @property
-    def values(self) -> dict:
-        return {**self.who, **self.dose.values}
-
     def who_json(self) -> str:
         """The who part as JSON text (as ``json.dumps(self.who, ensure_ascii=False)`` would write it,
         written out here: this runs for every row of the file)."""
@@ -236,13 +232,6 @@ def read_all(raw_rows, masters: Masters, *, default_clinic: Clinic | None, today
     """Every row of a file (``[(line, [cell per layout column])]``, ``reading.read_rows``), in order."""
     doses = masters.doses.setdefault((default_clinic.pk if default_clinic else None, today), {})
     return [read_row(line, cells, masters, doses, default_clinic, today) for line, cells in raw_rows]
-
-
-def parse_row(cells: dict[str, str], masters: Masters, *, default_clinic: Clinic | None, today: date):
-    """(values as JSON-able dict, [problem dicts]) for one row."""
-    doses = masters.doses.setdefault((default_clinic.pk if default_clinic else None, today), {})
-    row = read_row(0, cells_of(cells), masters, doses, default_clinic, today)
-    return row.values, row.problems
 
 
 def _read_dose(cells: dict, masters: Masters, default_clinic: Clinic | None, today: date) -> Dose:

@@ -306,12 +306,9 @@ class Preview:
 def preview(file_id: int, *, actor, limit: int = 500) -> Preview:
     source = SourceFile.objects.select_related("clinic").get(pk=file_id, kind__in=IMPORT_KINDS)
     rows = ImportRow.objects.filter(source_file=source)
-    counts = dict(rows.order_by().values_list("status").annotate(n=Count("id")))
-    if source.status == SourceFileStatus.COMMITTED and ImportRowStatus.MATCHED in counts:
-        # Matched rows of an imported file are imported (``ImportRow.state``).
-        counts[ImportRowStatus.IMPORTED] = counts.get(ImportRowStatus.IMPORTED, 0) + counts.pop(
-            ImportRowStatus.MATCHED
-        )
+    counts: Counter = Counter()
+    for status, n in rows.order_by().values_list("status").annotate(n=Count("id")):
+        counts[ImportRowStatus.shown(status, source.status)] += n
     errors = list(rows.filter(status=ImportRowStatus.ERROR)[:limit])
     doubts = list(rows.filter(status=ImportRowStatus.DOUBT)[:limit])
     matched = list(
@@ -402,10 +399,7 @@ def _file_doses() -> str:
     """SQL for a common table ``d`` of the file's dose parts (parameter: the file's id), one typed
     column per key: ``WITH {this} ...``."""
     values = connection.ops.quote_name("values")
-    if connection.vendor == "postgresql":
-        columns = ", ".join(f"({values} ->> '{key}')::{kind} AS {key}" for key, kind in DOSE_KEYS)
-    else:  # SQLite: JSON numbers and booleans (1/0) come as such, dates as ISO text
-        columns = ", ".join(f"json_extract({values}, '$.{key}') AS {key}" for key, _ in DOSE_KEYS)
+    columns = ", ".join(f"{_json_field(values, key, kind)} AS {key}" for key, kind in DOSE_KEYS)
     table = connection.ops.quote_name(ImportDose._meta.db_table)
     return f"d AS MATERIALIZED (SELECT id, {columns} FROM {table} WHERE source_file_id = %s)"  # noqa: S608
 
@@ -494,7 +488,7 @@ def _insert_records(source: SourceFile, actor) -> list[int]:
         "screening_only": "d.screening_only",
         "not_vaccinated_reason": "d.not_vaccinated_reason",
         "remarks": "d.remarks",
-        "ticket_number": f"{_who('i', 'ticket_number')}",
+        "ticket_number": _json_field(f"i.{connection.ops.quote_name('who')}", "ticket_number"),
         "source_row": "i.row_number",
     }
     given = {
@@ -527,12 +521,13 @@ def _insert_records(source: SourceFile, actor) -> list[int]:
         return [person_id for (person_id,) in cursor.fetchall()]
 
 
-def _who(table: str, key: str) -> str:
-    """SQL for the text ``who[key]`` of an import row."""
-    who = f"{table}.{connection.ops.quote_name('who')}"
+def _json_field(column: str, key: str, kind: str = "text") -> str:
+    """SQL for ``column[key]`` of a JSON column: PostgreSQL casts the text to ``kind``; SQLite gives
+    JSON numbers and booleans (1/0) as such, dates as ISO text."""
     if connection.vendor == "postgresql":
-        return f"({who} ->> '{key}')"
-    return f"json_extract({who}, '$.{key}')"
+        text = f"({column} ->> '{key}')"
+        return text if kind == "text" else f"{text}::{kind}"
+    return f"json_extract({column}, '$.{key}')"
 
 
 @dataclass

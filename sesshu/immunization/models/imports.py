@@ -27,6 +27,16 @@ class ImportRowStatus(models.TextChoices):
     IMPORTED = "imported", "取込済"
     REJECTED = "rejected", "取込まない"
 
+    @classmethod
+    def shown(cls, status: str, file_status: str) -> str:
+        """A row's status as a clerk sees it. The commit writes the records of a file's matched rows
+        and marks the file 取込済, not each row again (a 100,000-row file's rows would all be
+        rewritten): a matched row of an imported file is 取込済. A row resolved after the commit is
+        set to 取込済 itself, with its record."""
+        if status == cls.MATCHED and file_status == SourceFileStatus.COMMITTED:
+            return cls.IMPORTED
+        return status
+
 
 class ImportDose(models.Model):
     """The dose part of a file's rows (cleaned values: vaccine code, ISO date, master ids, ...), shared
@@ -106,13 +116,8 @@ class ImportRow(models.Model):
 
     @property
     def state(self) -> str:
-        """The row's status as a clerk sees it. The commit writes the records of a file's matched
-        rows and marks the file 取込済, not each row again (a 100,000-row file's rows would all be
-        rewritten): a matched row of an imported file is 取込済. A row resolved after the commit is
-        set to 取込済 itself, with its record."""
-        if self.status == ImportRowStatus.MATCHED and self.source_file.status == SourceFileStatus.COMMITTED:
-            return ImportRowStatus.IMPORTED
-        return self.status
+        """The row's status as a clerk sees it (``ImportRowStatus.shown``)."""
+        return ImportRowStatus.shown(self.status, self.source_file.status)
 
     def get_status_display(self) -> str:
         return ImportRowStatus(self.state).label
