@@ -104,3 +104,19 @@ def test_a_changed_engine_source_is_never_shadowed_by_an_old_build(tmp_path, mon
     path: list[str] = []
     assert compiled.activate(path) is False
     assert path == []
+
+
+def test_a_changed_module_the_engine_was_compiled_against_needs_a_new_build(tmp_path, monkeypatch):
+    # mypyc compiled engine.py against rules.py's classes: a build made before rules.py changed is
+    # not used with the new rules.py.
+    for source in compiled.PACKAGE_DIR.glob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        (tmp_path / source.name).write_text(
+            text + "\n# edited\n" if source.name == "rules.py" else text, encoding="utf-8"
+        )
+    built_for_current = compiled.build_dir()
+    monkeypatch.setattr(compiled, "PACKAGE_DIR", tmp_path)
+    assert compiled.build_dir() != built_for_current
+    path: list[str] = []
+    assert compiled.activate(path) is False
+    assert path == []

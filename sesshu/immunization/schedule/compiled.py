@@ -7,11 +7,13 @@ about a third less time per person. Nothing else changes: the Python files stay 
 compiled modules are a build product.
 
 - ``make setup`` (so ``make demo`` and ``make test``) runs ``sesshu schedule compile``: it compiles
-  the modules into ``var/build/schedule/<digest>/``, where the digest covers the modules' sources
-  and the Python version. A build already there is kept.
+  the modules into ``var/build/schedule/<digest>/``, where the digest covers the package's sources
+  (the modules the compiled ones were checked against included) and the Python version. A build
+  already there is kept.
 - ``activate`` (called by the package on import) puts that folder first on the package's path when
-  a build for the current sources exists, so a changed ``engine.py`` is never shadowed by a stale
-  build: without a matching build the pure Python modules run, with the same answers.
+  a build for the current sources exists, so a changed ``engine.py`` (or ``rules.py``, ...) is never
+  shadowed by a stale build: without a matching build the pure Python modules run, with the same
+  answers.
 - ``SESSHU_PURE_PYTHON=1`` runs the pure Python modules even when a build exists (the tests compare
   the two).
 """
@@ -29,14 +31,19 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGE = "sesshu.immunization.schedule"
 MODULES = ("engine", "dates")
 BUILD_ROOT = PACKAGE_DIR.parents[2] / "var" / "build" / "schedule"
+# Outside the package, what the compiled modules import (and mypyc type-checks them against).
+IMPORTED_SOURCES = (PACKAGE_DIR.parents[1] / "core" / "problems.py",)
 
 
 def source_digest() -> str:
-    """What a build is valid for: the compiled modules' sources and the interpreter's ABI."""
+    """What a build is valid for: the interpreter's ABI and the sources the build was made from. That
+    is every module of the package, not only the compiled ones: mypyc compiles ``engine.py`` against
+    the classes and functions of ``rules``, ``types``, ``reasons`` and ``campaigns`` (it checks their
+    attributes' types at run time where it assumed them), so a change there needs a new build too."""
     digest = hashlib.sha256(sysconfig.get_config_var("EXT_SUFFIX").encode())
-    for module in MODULES:
-        digest.update(module.encode())
-        digest.update((PACKAGE_DIR / f"{module}.py").read_bytes())
+    for source in [*sorted(PACKAGE_DIR.glob("*.py")), *IMPORTED_SOURCES]:
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
     return digest.hexdigest()[:20]
 
 
