@@ -10,7 +10,7 @@ A row is two parts. *Who* (ticket number, names, birth date, sex, address) diffe
 is read for each. *The dose* (vaccine, date, dose number, lot, clinic, doctors, 区分, fee, remarks)
 repeats: a month's file has a few hundred dates, a few vaccines, lots, clinics and doctors, so the
 same dose cells come back many times. The dose part is read and checked once per distinct set of
-cells and kept (values, problems and the values as JSON), which is most of the time of a large file.
+cells and kept (its values and problems), which saves most of the time of a large file.
 """
 
 import json
